@@ -1,0 +1,91 @@
+import { bodyLimit } from "hono/body-limit";
+import { createMiddleware } from "hono/factory";
+import { secureHeaders } from "hono/secure-headers";
+import { depsFromEnv } from "./deps-from-env.ts";
+import { AppError } from "./errors.ts";
+import { onError, problemResponse } from "./http/problem.ts";
+import { type AppEnv, router } from "./http/types.ts";
+import { access } from "./routes/access.ts";
+import { apiKeys } from "./routes/api-keys.ts";
+import { deliveries } from "./routes/deliveries.ts";
+import { files } from "./routes/files.ts";
+import { health } from "./routes/health.ts";
+import { relay } from "./routes/relay.ts";
+import { sessions } from "./routes/sessions.ts";
+import { setup } from "./routes/setup.ts";
+
+/** JSON bodies of the API are small; file uploads get their own limit on their own route. */
+export const JSON_BODY_LIMIT = 64 * 1024;
+
+/** Every request gets the domain dependencies (and fails clearly when misconfigured). */
+const withDeps = createMiddleware<AppEnv>(async (c, next) => {
+  c.set("deps", depsFromEnv(c.env));
+  await next();
+});
+
+const api = router();
+api.use(
+  "*",
+  bodyLimit({
+    maxSize: JSON_BODY_LIMIT,
+    onError: () =>
+      problemResponse(new AppError("payload_too_large", `Request bodies are limited to ${JSON_BODY_LIMIT / 1024} KiB`)),
+  }),
+);
+const apiRoutes = api
+  .route("/", setup)
+  .route("/", sessions)
+  .route("/", apiKeys)
+  .route("/", deliveries)
+  .route("/", access)
+  .route("/", files);
+
+api.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
+  type: "http",
+  scheme: "bearer",
+  description: "An API key (`slk_…`) created under API keys",
+});
+api.openAPIRegistry.registerComponent("securitySchemes", "session", {
+  type: "apiKey",
+  in: "cookie",
+  name: "sluice_session",
+  description: "Admin session cookie; writes also need the `X-CSRF-Token` header",
+});
+api.openAPIRegistry.registerComponent("securitySchemes", "operatorToken", {
+  type: "http",
+  scheme: "bearer",
+  description: "The deployment's OPERATOR_TOKEN secret",
+});
+
+api.doc31("/openapi.json", {
+  openapi: "3.1.0",
+  info: {
+    title: "Sluice API",
+    version: "1.0.0",
+    description:
+      "Inbound file delivery: configure SFTP/HTTPS deliveries of user and project CSV files, and read what was imported. Errors are `application/problem+json` with a stable `code`.",
+  },
+  servers: [{ url: "/api/v1" }],
+  security: [{ apiKey: [] }, { session: [] }],
+});
+
+const root = router();
+root.use(
+  "*",
+  secureHeaders({
+    contentSecurityPolicy: {
+      defaultSrc: ["'self'"],
+      frameAncestors: ["'none'"],
+      objectSrc: ["'none'"],
+      baseUri: ["'self'"],
+    },
+  }),
+);
+root.use("*", withDeps);
+
+export const app = root.route("/", health).route("/api/v1", apiRoutes).route("/relay/v1", relay);
+
+app.notFound(() => problemResponse(new AppError("not_found", "No such route")));
+app.onError(onError);
+
+export type AppType = typeof app;

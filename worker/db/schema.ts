@@ -1,0 +1,375 @@
+/**
+ * The D1 data model. Every table that belongs to a tenant carries `account_id`,
+ * and every query in domain code filters by it. Times are epoch milliseconds.
+ * Changes here become migrations with `npm run db:generate` (never edit old ones).
+ */
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/** One row, written once by first-run setup, so two racing setups cannot both win. */
+export const installation = sqliteTable("installation", {
+  id: text("id").primaryKey(),
+  createdAt: integer("created_at").notNull(),
+});
+
+export const accounts = sqliteTable("accounts", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  timeZone: text("time_zone").notNull(),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+export const people = sqliteTable(
+  "people",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id),
+    /** Stored lower-cased: the User Sync key. */
+    email: text("email").notNull(),
+    firstName: text("first_name"),
+    lastName: text("last_name"),
+    employeeNumber: text("employee_number"),
+    department: text("department"),
+    costCentre: text("cost_centre"),
+    approverId: text("approver_id"),
+    role: text("role", { enum: ["claimant", "approver", "finance", "admin"] })
+      .notNull()
+      .default("claimant"),
+    active: integer("active", { mode: "boolean" }).notNull().default(true),
+    leaveDate: text("leave_date"),
+    source: text("source", { enum: ["setup", "admin", "sync", "scim"] }).notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("people_account_email").on(t.accountId, t.email),
+    uniqueIndex("people_account_employee_number")
+      .on(t.accountId, t.employeeNumber)
+      .where(sql`employee_number is not null`),
+    index("people_account_role").on(t.accountId, t.role, t.active),
+  ],
+);
+
+export const projects = sqliteTable(
+  "projects",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id),
+    code: text("code").notNull(),
+    name: text("name").notNull(),
+    client: text("client"),
+    active: integer("active", { mode: "boolean" }).notNull().default(true),
+    startDate: text("start_date"),
+    endDate: text("end_date"),
+    billable: integer("billable", { mode: "boolean" }),
+    approverId: text("approver_id"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("projects_account_code").on(t.accountId, t.code)],
+);
+
+/** An admin is a person with the Admin role who also has a password. */
+export const adminLogins = sqliteTable("admin_logins", {
+  personId: text("person_id")
+    .primaryKey()
+    .references(() => people.id),
+  accountId: text("account_id")
+    .notNull()
+    .references(() => accounts.id),
+  /** `pbkdf2-sha256$<iterations>$<salt b64>$<hash b64>` */
+  passwordHash: text("password_hash").notNull(),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    /** SHA-256 of the cookie value: a leaked table cannot be replayed. */
+    tokenHash: text("token_hash").primaryKey(),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id),
+    personId: text("person_id")
+      .notNull()
+      .references(() => people.id),
+    csrfToken: text("csrf_token").notNull(),
+    createdAt: integer("created_at").notNull(),
+    lastSeenAt: integer("last_seen_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [index("sessions_person").on(t.personId)],
+);
+
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id),
+    name: text("name").notNull(),
+    /** The first characters of the key, shown in lists so admins can tell keys apart. */
+    prefix: text("prefix").notNull(),
+    keyHash: text("key_hash").notNull(),
+    scopes: text("scopes", { mode: "json" }).$type<string[]>().notNull(),
+    createdBy: text("created_by"),
+    createdAt: integer("created_at").notNull(),
+    lastUsedAt: integer("last_used_at"),
+    revokedAt: integer("revoked_at"),
+  },
+  (t) => [uniqueIndex("api_keys_hash").on(t.keyHash), index("api_keys_account").on(t.accountId)],
+);
+
+export const deliveries = sqliteTable(
+  "deliveries",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id),
+    kind: text("kind", { enum: ["user_sync", "project_sync"] }).notNull(),
+    name: text("name").notNull(),
+    status: text("status", { enum: ["enabled", "disabled"] })
+      .notNull()
+      .default("enabled"),
+    sftpUsername: text("sftp_username").notNull(),
+    /** HMAC-SHA256 of the password under a key derived from CREDENTIALS_KEY. */
+    credentialHash: text("credential_hash").notNull(),
+    /** AES-GCM ciphertext of the password (iv + ciphertext, base64) to show it again. */
+    credentialCipher: text("credential_cipher").notNull(),
+    credentialsRotatedAt: integer("credentials_rotated_at").notNull(),
+    allowedIps: text("allowed_ips", { mode: "json" }).$type<string[]>().notNull(),
+    syncMode: text("sync_mode", { enum: ["upsert", "full_sync"] })
+      .notNull()
+      .default("upsert"),
+    fullSyncThresholdPercent: integer("full_sync_threshold_percent").notNull().default(10),
+    frequency: text("frequency", {
+      enum: ["none", "hourly", "daily", "weekdays", "weekly", "monthly"],
+    })
+      .notNull()
+      .default("none"),
+    /** Day of week (0 = Sunday) for weekly, day of month for monthly. */
+    frequencyDay: integer("frequency_day"),
+    /** `HH:MM` in the account's time zone. */
+    expectedBy: text("expected_by"),
+    graceMinutes: integer("grace_minutes").notNull().default(0),
+    notificationEmail: text("notification_email"),
+    monitoringSince: integer("monitoring_since"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    deletedAt: integer("deleted_at"),
+  },
+  (t) => [
+    uniqueIndex("deliveries_sftp_username").on(t.sftpUsername),
+    index("deliveries_account").on(t.accountId, t.deletedAt),
+  ],
+);
+
+export const deliveryPublicKeys = sqliteTable(
+  "delivery_public_keys",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id),
+    deliveryId: text("delivery_id")
+      .notNull()
+      .references(() => deliveries.id),
+    algorithm: text("algorithm").notNull(),
+    /** base64 of the OpenSSH key blob */
+    keyData: text("key_data").notNull(),
+    fingerprint: text("fingerprint").notNull(),
+    comment: text("comment"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("delivery_public_keys_key").on(t.deliveryId, t.fingerprint)],
+);
+
+export const receivedFiles = sqliteTable(
+  "received_files",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id),
+    deliveryId: text("delivery_id")
+      .notNull()
+      .references(() => deliveries.id),
+    name: text("name").notNull(),
+    size: integer("size").notNull(),
+    sha256: text("sha256").notNull(),
+    r2Key: text("r2_key").notNull(),
+    sourceIp: text("source_ip"),
+    via: text("via", { enum: ["sftp", "http"] }).notNull(),
+    isTest: integer("is_test", { mode: "boolean" }).notNull().default(false),
+    status: text("status", {
+      enum: ["queued", "importing", "applied", "tested", "rejected", "held", "failed"],
+    })
+      .notNull()
+      .default("queued"),
+    receivedAt: integer("received_at").notNull(),
+  },
+  (t) => [index("received_files_delivery").on(t.accountId, t.deliveryId, t.receivedAt)],
+);
+
+/** A multipart upload in progress (relay or HTTP); becomes a received file on completion. */
+export const uploads = sqliteTable(
+  "uploads",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id),
+    deliveryId: text("delivery_id")
+      .notNull()
+      .references(() => deliveries.id),
+    name: text("name").notNull(),
+    r2Key: text("r2_key").notNull(),
+    r2UploadId: text("r2_upload_id").notNull(),
+    sourceIp: text("source_ip"),
+    status: text("status", { enum: ["open", "completed", "aborted"] }).notNull(),
+    fileId: text("file_id"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("uploads_status").on(t.status, t.createdAt)],
+);
+
+export const importRuns = sqliteTable(
+  "import_runs",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id),
+    fileId: text("file_id")
+      .notNull()
+      .references(() => receivedFiles.id),
+    deliveryId: text("delivery_id")
+      .notNull()
+      .references(() => deliveries.id),
+    status: text("status", {
+      enum: ["queued", "running", "applied", "tested", "rejected", "held", "failed"],
+    }).notNull(),
+    isTest: integer("is_test", { mode: "boolean" }).notNull().default(false),
+    dialect: text("dialect", { mode: "json" }).$type<Record<string, unknown>>(),
+    counts: text("counts", { mode: "json" }).$type<Record<string, number>>(),
+    checkpoint: text("checkpoint", { mode: "json" }).$type<Record<string, unknown>>(),
+    message: text("message"),
+    startedAt: integer("started_at"),
+    finishedAt: integer("finished_at"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("import_runs_file").on(t.fileId)],
+);
+
+export const rowErrors = sqliteTable(
+  "row_errors",
+  {
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id),
+    runId: text("run_id")
+      .notNull()
+      .references(() => importRuns.id),
+    rowNumber: integer("row_number").notNull(),
+    column: text("column").notNull(),
+    reason: text("reason").notNull(),
+    value: text("value"),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.rowNumber, t.column] })],
+);
+
+export const emailOutbox = sqliteTable(
+  "email_outbox",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id),
+    /** Makes a repeated cron run or queue delivery send nothing twice. */
+    idempotencyKey: text("idempotency_key").notNull(),
+    to: text("to").notNull(),
+    subject: text("subject").notNull(),
+    text: text("text").notNull(),
+    html: text("html"),
+    status: text("status", { enum: ["pending", "sent", "failed"] }).notNull(),
+    error: text("error"),
+    createdAt: integer("created_at").notNull(),
+    sentAt: integer("sent_at"),
+  },
+  (t) => [uniqueIndex("email_outbox_key").on(t.accountId, t.idempotencyKey)],
+);
+
+/** Every SFTP login decision with its real reason, for admins; clients only see "refused". */
+export const loginAttempts = sqliteTable(
+  "login_attempts",
+  {
+    id: text("id").primaryKey(),
+    /** Null when the username matched no delivery. */
+    accountId: text("account_id"),
+    deliveryId: text("delivery_id"),
+    username: text("username").notNull(),
+    sourceIp: text("source_ip").notNull(),
+    method: text("method").notNull(),
+    outcome: text("outcome", { enum: ["granted", "refused"] }).notNull(),
+    reason: text("reason"),
+    relayId: text("relay_id"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    index("login_attempts_delivery").on(t.accountId, t.deliveryId, t.createdAt),
+    index("login_attempts_ip").on(t.sourceIp, t.createdAt),
+    index("login_attempts_username").on(t.username, t.createdAt),
+  ],
+);
+
+export const auditEvents = sqliteTable(
+  "audit_events",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id),
+    actorType: text("actor_type", {
+      enum: ["admin", "api_key", "operator", "relay", "scim", "system"],
+    }).notNull(),
+    actorId: text("actor_id"),
+    action: text("action").notNull(),
+    targetType: text("target_type"),
+    targetId: text("target_id"),
+    detail: text("detail", { mode: "json" }).$type<Record<string, unknown>>(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("audit_events_account").on(t.accountId, t.createdAt)],
+);
+
+/**
+ * Brute-force state per source IP and per SFTP username, shared by every relay.
+ * `level` escalates the ban length each time a subject is banned again.
+ */
+export const loginBans = sqliteTable(
+  "login_bans",
+  {
+    /** `ip:<address>` or `user:<username>` */
+    subject: text("subject").primaryKey(),
+    kind: text("kind", { enum: ["ip", "username"] }).notNull(),
+    value: text("value").notNull(),
+    /** The account whose delivery the username belongs to; null for IPs and unknown usernames. */
+    accountId: text("account_id"),
+    failures: integer("failures").notNull(),
+    windowStartedAt: integer("window_started_at").notNull(),
+    level: integer("level").notNull().default(0),
+    bannedUntil: integer("banned_until"),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("login_bans_until").on(t.bannedUntil)],
+);

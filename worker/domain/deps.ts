@@ -1,0 +1,21 @@
+import type { Config } from "../config.ts";
+import type { Db } from "../db/client.ts";
+import type { QueueMessage } from "../jobs/messages.ts";
+
+/** What domain functions need, passed explicitly so routes, jobs and tests call the same code. */
+export interface Deps {
+  db: Db;
+  config: Config;
+  /** R2: every received file, byte for byte. */
+  bucket: R2Bucket;
+  /** The IMPORTS queue. */
+  queue: Queue<QueueMessage>;
+  now: () => number;
+}
+
+/** Who is acting: an admin with a session, an API key, the operator or the relay. */
+export interface Principal {
+  accountId: string;
+  actorType: "admin" | "api_key";
+  actorId: string;
+}

@@ -1,0 +1,214 @@
+import { and, desc, eq, lt } from "drizzle-orm";
+import type { CompleteUploadRequest } from "../../../contracts/relay.ts";
+import { schema } from "../../db/client.ts";
+import { AppError, notFound } from "../../errors.ts";
+import type { Deps } from "../deps.ts";
+import { newId } from "../ids.ts";
+import { fileNameProblem, isTestFileName } from "./file-names.ts";
+
+/** Who is uploading: one delivery of one account, from one address. */
+export interface UploadOwner {
+  accountId: string;
+  deliveryId: string;
+  sourceIp: string | null;
+  via: "sftp" | "http";
+}
+
+type UploadRow = typeof schema.uploads.$inferSelect;
+
+function r2KeyFor(owner: UploadOwner, uploadId: string, name: string, now: number) {
+  const day = new Date(now).toISOString().slice(0, 10);
+  return `accounts/${owner.accountId}/deliveries/${owner.deliveryId}/${day}/${uploadId}/${name}`;
+}
+
+/** Starts an R2 multipart upload for a file of this delivery. */
+export async function createUpload(deps: Deps, owner: UploadOwner, name: string) {
+  const problem = fileNameProblem(name);
+  if (problem) throw new AppError("validation_failed", problem, [{ field: "name", message: problem }]);
+  const now = deps.now();
+  const id = newId("upl");
+  const key = r2KeyFor(owner, id, name, now);
+  const mpu = await deps.bucket.createMultipartUpload(key, {
+    httpMetadata: { contentType: "text/csv" },
+    customMetadata: { accountId: owner.accountId, deliveryId: owner.deliveryId, name },
+  });
+  await deps.db.insert(schema.uploads).values({
+    id,
+    accountId: owner.accountId,
+    deliveryId: owner.deliveryId,
+    name,
+    r2Key: key,
+    r2UploadId: mpu.uploadId,
+    sourceIp: owner.sourceIp,
+    status: "open",
+    fileId: null,
+    createdAt: now,
+    updatedAt: now,
+  });
+  return { uploadId: id };
+}
+
+async function findUpload(deps: Deps, owner: UploadOwner, id: string): Promise<UploadRow> {
+  const [row] = await deps.db
+    .select()
+    .from(schema.uploads)
+    .where(
+      and(
+        eq(schema.uploads.id, id),
+        eq(schema.uploads.accountId, owner.accountId),
+        eq(schema.uploads.deliveryId, owner.deliveryId),
+      ),
+    )
+    .limit(1);
+  if (!row) throw notFound("Upload");
+  return row;
+}
+
+function openUpload(row: UploadRow) {
+  if (row.status !== "open") throw new AppError("conflict", `The upload is already ${row.status}`);
+  return row;
+}
+
+/**
+ * Streams one part into R2. The body must have a known length (R2 refuses
+ * streams of unknown length); every part but the last has the same size.
+ */
+export async function uploadPart(
+  deps: Deps,
+  owner: UploadOwner,
+  id: string,
+  partNumber: number,
+  body: ReadableStream<Uint8Array> | ArrayBuffer,
+) {
+  const row = openUpload(await findUpload(deps, owner, id));
+  const mpu = deps.bucket.resumeMultipartUpload(row.r2Key, row.r2UploadId);
+  const part = await mpu.uploadPart(partNumber, body);
+  return { partNumber: part.partNumber, etag: part.etag };
+}
+
+/**
+ * Completes the multipart upload, checks the size, records the received file
+ * and enqueues its import. Only when all of that succeeded does the caller
+ * acknowledge the file to the client: an acknowledged file is durable. If the
+ * enqueue fails the file is un-recorded again, so nothing is half-received.
+ * Completing an already completed upload answers the same file (safe retries).
+ */
+export async function completeUpload(deps: Deps, owner: UploadOwner, id: string, req: CompleteUploadRequest) {
+  const row = await findUpload(deps, owner, id);
+  if (row.status === "completed" && row.fileId) {
+    const [file] = await deps.db.select().from(schema.receivedFiles).where(eq(schema.receivedFiles.id, row.fileId));
+    if (file) return { fileId: file.id, name: file.name, size: file.size, sha256: file.sha256 };
+  }
+  openUpload(row);
+  const mpu = deps.bucket.resumeMultipartUpload(row.r2Key, row.r2UploadId);
+  const parts = [...req.parts].sort((a, b) => a.partNumber - b.partNumber);
+  let object: R2Object;
+  try {
+    object = await mpu.complete(parts);
+  } catch (err) {
+    throw new AppError("bad_request", `R2 refused to complete the upload: ${(err as Error).message}`);
+  }
+  if (object.size !== req.size) {
+    await deps.bucket.delete(row.r2Key);
+    await markAborted(deps, row);
+    throw new AppError("bad_request", `The stored file has ${object.size} bytes, not the ${req.size} sent`);
+  }
+  const now = deps.now();
+  const fileId = newId("fil");
+  await deps.db.batch([
+    deps.db.insert(schema.receivedFiles).values({
+      id: fileId,
+      accountId: owner.accountId,
+      deliveryId: owner.deliveryId,
+      name: row.name,
+      size: req.size,
+      sha256: req.sha256,
+      r2Key: row.r2Key,
+      sourceIp: row.sourceIp,
+      via: owner.via,
+      isTest: isTestFileName(row.name),
+      status: "queued",
+      receivedAt: now,
+    }),
+    deps.db
+      .update(schema.uploads)
+      .set({ status: "completed", fileId, updatedAt: now })
+      .where(eq(schema.uploads.id, row.id)),
+  ]);
+  try {
+    await deps.queue.send({ type: "import", accountId: owner.accountId, fileId });
+  } catch (err) {
+    console.error(`enqueue of file ${fileId} failed; un-recording it`, err);
+    await deps.db.batch([
+      deps.db.delete(schema.receivedFiles).where(eq(schema.receivedFiles.id, fileId)),
+      deps.db
+        .update(schema.uploads)
+        .set({ status: "aborted", fileId: null, updatedAt: now })
+        .where(eq(schema.uploads.id, row.id)),
+    ]);
+    await deps.bucket.delete(row.r2Key);
+    throw new AppError("unavailable", "The file could not be queued for import; send it again");
+  }
+  return { fileId, name: row.name, size: req.size, sha256: req.sha256 };
+}
+
+async function markAborted(deps: Deps, row: UploadRow) {
+  await deps.db
+    .update(schema.uploads)
+    .set({ status: "aborted", updatedAt: deps.now() })
+    .where(and(eq(schema.uploads.id, row.id), eq(schema.uploads.status, "open")));
+}
+
+/** Abandons an upload: R2 drops its parts; nothing is recorded as received. Idempotent. */
+export async function abortUpload(deps: Deps, owner: UploadOwner, id: string) {
+  const row = await findUpload(deps, owner, id);
+  if (row.status !== "open") return;
+  await deps.bucket
+    .resumeMultipartUpload(row.r2Key, row.r2UploadId)
+    .abort()
+    .catch(() => {});
+  await markAborted(deps, row);
+}
+
+/** This delivery's most recent files, newest first (for SFTP `ls`). */
+export async function listRecentFiles(deps: Deps, owner: Pick<UploadOwner, "accountId" | "deliveryId">, limit = 200) {
+  const rows = await deps.db
+    .select({
+      id: schema.receivedFiles.id,
+      name: schema.receivedFiles.name,
+      size: schema.receivedFiles.size,
+      receivedAt: schema.receivedFiles.receivedAt,
+      status: schema.receivedFiles.status,
+    })
+    .from(schema.receivedFiles)
+    .where(
+      and(eq(schema.receivedFiles.accountId, owner.accountId), eq(schema.receivedFiles.deliveryId, owner.deliveryId)),
+    )
+    .orderBy(desc(schema.receivedFiles.receivedAt))
+    .limit(limit);
+  return rows;
+}
+
+/** Uploads left open longer than this (a relay that died mid-file) are aborted by the cron. */
+export const STALE_UPLOAD_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Aborts uploads abandoned by a relay that died before it could abort them.
+ * R2 would expire their parts after a week anyway; this frees them sooner and
+ * marks them aborted. Idempotent: a repeated cron run finds nothing more to do.
+ */
+export async function sweepStaleUploads(deps: Deps, limit = 100) {
+  const stale = await deps.db
+    .select()
+    .from(schema.uploads)
+    .where(and(eq(schema.uploads.status, "open"), lt(schema.uploads.createdAt, deps.now() - STALE_UPLOAD_MS)))
+    .limit(limit);
+  for (const row of stale) {
+    await deps.bucket
+      .resumeMultipartUpload(row.r2Key, row.r2UploadId)
+      .abort()
+      .catch(() => {});
+    await markAborted(deps, row);
+  }
+  return stale.length;
+}

@@ -1,0 +1,83 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { fileView, findFile, listFiles, openFileContent } from "../domain/files/received-files.ts";
+import { requireAuth } from "../http/auth.ts";
+import { router } from "../http/types.ts";
+import { IdParam, json, problems } from "./schemas.ts";
+
+const ReceivedFile = z
+  .object({
+    id: z.string(),
+    deliveryId: z.string(),
+    name: z.string(),
+    size: z.number().int(),
+    sha256: z.string(),
+    sourceIp: z.string().nullable(),
+    via: z.enum(["sftp", "http"]),
+    isTest: z.boolean().openapi({ description: "`test` is a word of the name: validated, nothing applied" }),
+    status: z.enum(["queued", "importing", "applied", "tested", "rejected", "held", "failed"]),
+    receivedAt: z.number().int(),
+  })
+  .openapi("ReceivedFile");
+
+const base = router();
+base.use("/deliveries/*", requireAuth());
+base.use("/files/*", requireAuth());
+
+/** Received files: what arrived, from where, and the original bytes. */
+export const files = base
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/deliveries/{id}/files",
+      tags: ["files"],
+      summary: "Files received for a delivery, newest first",
+      request: {
+        params: IdParam,
+        query: z.object({
+          limit: z.coerce.number().int().min(1).max(200).default(50),
+          cursor: z.string().max(100).optional(),
+        }),
+      },
+      responses: {
+        200: json(z.object({ files: z.array(ReceivedFile), nextCursor: z.string().nullable() }), "A page of files"),
+        ...problems(401, 404),
+      },
+    }),
+    async (c) =>
+      c.json(await listFiles(c.var.deps, c.var.principal, c.req.valid("param").id, c.req.valid("query")), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/files/{id}",
+      tags: ["files"],
+      summary: "One received file",
+      request: { params: IdParam },
+      responses: { 200: json(ReceivedFile, "The file"), ...problems(401, 404) },
+    }),
+    async (c) => c.json(fileView(await findFile(c.var.deps, c.var.principal, c.req.valid("param").id)), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/files/{id}/content",
+      tags: ["files"],
+      summary: "Download the original file, byte for byte",
+      request: { params: IdParam },
+      responses: {
+        200: { description: "The original bytes", content: { "text/csv": { schema: z.string() } } },
+        ...problems(401, 404),
+      },
+    }),
+    async (c) => {
+      const { row, object } = await openFileContent(c.var.deps, c.var.principal, c.req.valid("param").id);
+      const asciiName = row.name.replace(/[^\x20-\x7e]|["\\]/g, "_");
+      return c.body(object.body, 200, {
+        "content-type": "text/csv; charset=utf-8",
+        "content-length": String(object.size),
+        "content-disposition": `attachment; filename="${asciiName}"; filename*=UTF-8''${encodeURIComponent(row.name)}`,
+        "x-content-sha256": row.sha256,
+        "cache-control": "private, no-store",
+      });
+    },
+  );

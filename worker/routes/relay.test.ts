@@ -1,0 +1,209 @@
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { RELAY_LIMITS } from "../domain/relay/logins.ts";
+import { call, newTenant, RELAY_TOKEN } from "../test/client.ts";
+
+const relay = { authorization: `Bearer ${RELAY_TOKEN}` };
+
+async function sha256(bytes: Uint8Array) {
+  return [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))]
+    .map((b) => b.toString(16).padStart(2, "0"))
+    .join("");
+}
+
+async function loggedIn(sourceIp = "198.51.100.20") {
+  const t = await newTenant();
+  const { delivery, credentials } = (
+    await call("POST", "/api/v1/deliveries", { headers: t.auth, json: { kind: "user_sync" } })
+  ).body;
+  const login = await call("POST", "/relay/v1/logins", {
+    headers: relay,
+    json: {
+      username: credentials.username,
+      method: "password",
+      password: credentials.password,
+      sourceIp,
+      relayId: "t",
+    },
+  });
+  expect(login.status).toBe(200);
+  return { t, delivery, headers: { ...relay, "x-relay-session": login.body.session as string } };
+}
+
+function bytes(n: number, seed = 7) {
+  const out = new Uint8Array(n);
+  let x = seed;
+  for (let i = 0; i < n; i++) {
+    x = (x * 1103515245 + 12345) & 0x7fffffff;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+async function putPart(headers: Record<string, string>, uploadId: string, n: number, data: Uint8Array) {
+  return call("PUT", `/relay/v1/uploads/${uploadId}/parts/${n}`, {
+    headers: { ...headers, "content-length": String(data.byteLength) },
+    body: data,
+  });
+}
+
+describe("relay uploads into R2", () => {
+  it("assembles parts into one object, records the file and lists it", async () => {
+    const { t, delivery, headers } = await loggedIn();
+    const created = await call("POST", "/relay/v1/uploads", { headers, json: { name: "Users Test.csv" } });
+    expect(created.status).toBe(201);
+    expect(created.body.partBytes).toBe(RELAY_LIMITS.partBytes);
+    const data = bytes(RELAY_LIMITS.partBytes + 12345);
+    const p1 = await putPart(headers, created.body.uploadId, 1, data.slice(0, RELAY_LIMITS.partBytes));
+    const p2 = await putPart(headers, created.body.uploadId, 2, data.slice(RELAY_LIMITS.partBytes));
+    expect(p1.status).toBe(200);
+    expect(p2.status).toBe(200);
+    const digest = await sha256(data);
+    const done = await call("POST", `/relay/v1/uploads/${created.body.uploadId}/complete`, {
+      headers,
+      json: { size: data.byteLength, sha256: digest, parts: [p2.body, p1.body] },
+    });
+    expect(done.status).toBe(200);
+    expect(done.body).toMatchObject({ name: "Users Test.csv", size: data.byteLength, sha256: digest });
+
+    const file = await env.DB.prepare("select * from received_files where id = ?")
+      .bind(done.body.fileId)
+      .first<Record<string, unknown>>();
+    expect(file).toMatchObject({
+      delivery_id: delivery.id,
+      is_test: 1,
+      status: "queued",
+      source_ip: "198.51.100.20",
+      via: "sftp",
+    });
+    const object = await env.FILES.get(file?.r2_key as string);
+    expect(await sha256(new Uint8Array(await object!.arrayBuffer()))).toBe(digest);
+
+    // A retried complete answers the same file and records nothing twice.
+    const again = await call("POST", `/relay/v1/uploads/${created.body.uploadId}/complete`, {
+      headers,
+      json: { size: data.byteLength, sha256: digest, parts: [p1.body, p2.body] },
+    });
+    expect(again.body.fileId).toBe(done.body.fileId);
+    const count = await env.DB.prepare("select count(*) as n from received_files where delivery_id = ?")
+      .bind(delivery.id)
+      .first<{ n: number }>();
+    expect(count?.n).toBe(1);
+
+    const list = await call("GET", "/relay/v1/files", { headers });
+    expect(list.body.files).toEqual([expect.objectContaining({ name: "Users Test.csv", size: data.byteLength })]);
+
+    // Admins see the file and can download the original bytes; another account cannot.
+    const files = await call("GET", `/api/v1/deliveries/${delivery.id}/files`, { headers: t.auth });
+    expect(files.body).toEqual({
+      files: [expect.objectContaining({ id: done.body.fileId, isTest: true, status: "queued", sha256: digest })],
+      nextCursor: null,
+    });
+    const { SELF } = await import("cloudflare:test");
+    const download = await SELF.fetch(`https://sluice.test/api/v1/files/${done.body.fileId}/content`, {
+      headers: t.auth,
+    });
+    expect(download.status).toBe(200);
+    expect(download.headers.get("content-disposition")).toContain('filename="Users Test.csv"');
+    expect(await sha256(new Uint8Array(await download.arrayBuffer()))).toBe(digest);
+    const other = await newTenant("Other");
+    expect((await call("GET", `/api/v1/files/${done.body.fileId}/content`, { headers: other.auth })).status).toBe(404);
+    expect((await call("GET", `/api/v1/files/${done.body.fileId}`, { headers: other.auth })).status).toBe(404);
+  });
+
+  it("records nothing for an aborted upload", async () => {
+    const { delivery, headers } = await loggedIn();
+    const created = await call("POST", "/relay/v1/uploads", { headers, json: { name: "users.csv" } });
+    await putPart(headers, created.body.uploadId, 1, bytes(1000));
+    expect((await call("DELETE", `/relay/v1/uploads/${created.body.uploadId}`, { headers })).status).toBe(204);
+    const late = await call("POST", `/relay/v1/uploads/${created.body.uploadId}/complete`, {
+      headers,
+      json: { size: 1000, sha256: "0".repeat(64), parts: [{ partNumber: 1, etag: "x" }] },
+    });
+    expect(late.status).toBe(409);
+    const count = await env.DB.prepare("select count(*) as n from received_files where delivery_id = ?")
+      .bind(delivery.id)
+      .first<{ n: number }>();
+    expect(count?.n).toBe(0);
+  });
+
+  it("refuses a size that does not match what R2 stored, and keeps nothing", async () => {
+    const { delivery, headers } = await loggedIn();
+    const created = await call("POST", "/relay/v1/uploads", { headers, json: { name: "users.csv" } });
+    const p1 = await putPart(headers, created.body.uploadId, 1, bytes(500));
+    const res = await call("POST", `/relay/v1/uploads/${created.body.uploadId}/complete`, {
+      headers,
+      json: { size: 501, sha256: "0".repeat(64), parts: [p1.body] },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.detail).toMatch(/500 bytes, not the 501/);
+    const count = await env.DB.prepare("select count(*) as n from received_files where delivery_id = ?")
+      .bind(delivery.id)
+      .first<{ n: number }>();
+    expect(count?.n).toBe(0);
+  });
+
+  it("refuses non-CSV names, oversized parts and foreign uploads", async () => {
+    const a = await loggedIn();
+    const b = await loggedIn();
+    const bad = await call("POST", "/relay/v1/uploads", { headers: a.headers, json: { name: "payroll.xlsx" } });
+    expect(bad.status).toBe(422);
+    expect(bad.body.detail).toBe("only .csv files are accepted");
+    const created = await call("POST", "/relay/v1/uploads", { headers: a.headers, json: { name: "users.csv" } });
+    const big = await call("PUT", `/relay/v1/uploads/${created.body.uploadId}/parts/1`, {
+      headers: { ...a.headers, "content-length": String(RELAY_LIMITS.partBytes + 1) },
+      body: bytes(RELAY_LIMITS.partBytes + 1),
+    });
+    expect(big.status).toBe(413);
+    expect((await putPart(b.headers, created.body.uploadId, 1, bytes(10))).status).toBe(404);
+  });
+
+  it("stops a session's uploads when the delivery is disabled or its credentials regenerated", async () => {
+    const { t, delivery, headers } = await loggedIn();
+    await call("PATCH", `/api/v1/deliveries/${delivery.id}`, { headers: t.auth, json: { status: "disabled" } });
+    expect((await call("POST", "/relay/v1/uploads", { headers, json: { name: "users.csv" } })).status).toBe(403);
+    await call("PATCH", `/api/v1/deliveries/${delivery.id}`, { headers: t.auth, json: { status: "enabled" } });
+    expect((await call("POST", "/relay/v1/uploads", { headers, json: { name: "users.csv" } })).status).toBe(201);
+    await new Promise((r) => setTimeout(r, 5));
+    await call("POST", `/api/v1/deliveries/${delivery.id}/credentials`, { headers: t.auth });
+    expect((await call("POST", "/relay/v1/uploads", { headers, json: { name: "users.csv" } })).status).toBe(401);
+  });
+
+  it("refuses forged or missing sessions", async () => {
+    const { headers } = await loggedIn();
+    const [payload] = headers["x-relay-session"].split(".");
+    const forged = { ...relay, "x-relay-session": `${payload}.${"0".repeat(64)}` };
+    expect((await call("GET", "/relay/v1/files", { headers: forged })).status).toBe(401);
+    expect((await call("GET", "/relay/v1/files", { headers: relay })).status).toBe(401);
+  });
+});
+
+describe("brute-force defence", () => {
+  it("bans an IP after repeated failures, before any password check, while other IPs still log in", async () => {
+    const t = await newTenant();
+    const { credentials } = (await call("POST", "/api/v1/deliveries", { headers: t.auth, json: { kind: "user_sync" } }))
+      .body;
+    const attempt = (password: string, sourceIp: string) =>
+      call("POST", "/relay/v1/logins", {
+        headers: relay,
+        json: { username: credentials.username, method: "password", password, sourceIp, relayId: "t" },
+      });
+    for (let i = 0; i < 10; i++) expect((await attempt("wrong", "192.0.2.66")).status).toBe(403);
+    const check = await call("POST", "/relay/v1/connections", {
+      headers: relay,
+      json: { sourceIp: "192.0.2.66", relayId: "t" },
+    });
+    expect(check.body).toEqual({ allowed: false });
+    // Even the right password is refused from the banned address, recorded as a ban.
+    expect((await attempt(credentials.password, "192.0.2.66")).status).toBe(403);
+    const last = await env.DB.prepare(
+      "select reason from login_attempts where source_ip = '192.0.2.66' order by created_at desc, rowid desc limit 1",
+    ).first<{ reason: string }>();
+    expect(last?.reason).toMatch(/banned/);
+    expect((await attempt(credentials.password, "192.0.2.67")).status).toBe(200);
+    expect(
+      (await call("POST", "/relay/v1/connections", { headers: relay, json: { sourceIp: "192.0.2.67", relayId: "t" } }))
+        .body,
+    ).toEqual({ allowed: true });
+  });
+});
