@@ -40,6 +40,8 @@ export type LoginRequest = z.infer<typeof loginRequest>;
  */
 export const loginResponse = z.object({
   session: z.string().min(1),
+  /** Epoch milliseconds; the relay should end the connection before then. */
+  expiresAt: z.number().int(),
   deliveryId: z.string(),
   deliveryName: z.string(),
   kind: deliveryKind,
@@ -87,12 +89,19 @@ export const listFilesResponse = z.object({
       id: z.string(),
       name: z.string(),
       size: z.number().int().nonnegative(),
+      /** Epoch milliseconds. */
       receivedAt: z.number().int(),
       status: z.string(),
     }),
   ),
 });
 export type ListFilesResponse = z.infer<typeof listFilesResponse>;
+
+/**
+ * `DELETE /relay/v1/sessions/current` (with the session header) ends a session
+ * when its SSH connection closes, so it stops counting against the delivery's
+ * concurrent-session limit at once. Answers 204.
+ */
 
 /** Every error from the Worker is `application/problem+json` of this shape. */
 export const problem = z.object({

@@ -263,6 +263,12 @@ export class RelayServer {
       conn.socket.destroy();
     }
     await Promise.all(aborts);
+    // After the aborts (which need the session), end it so it stops counting against the limit.
+    const grant = conn.grant;
+    conn.grant = undefined;
+    if (grant) {
+      await grant.backend.end().catch((err) => this.log.warn("ending session failed", { error: errorText(err) }));
+    }
   }
 
   private forget(conn: Conn, key: string): void {

@@ -58,6 +58,8 @@ class MemoryBackend implements DeliveryBackend {
     return this.files;
   }
 
+  async end() {}
+
   async createUpload(name: string): Promise<StartedUpload> {
     this.created.push(name);
     const parts = new Map<number, Buffer>();

@@ -16,6 +16,8 @@ export interface StartedUpload {
 export interface DeliveryBackend {
   listFiles(): Promise<ListedFile[]>;
   createUpload(name: string): Promise<StartedUpload>;
+  /** The connection closed: release the session. */
+  end(): Promise<void>;
 }
 
 /**
@@ -38,6 +40,10 @@ export class WorkerBackend implements DeliveryBackend {
   async listFiles(): Promise<ListedFile[]> {
     const { files } = await this.client.listFiles(this.session);
     return files.map((f) => ({ name: f.name, size: f.size, mtime: toSeconds(f.receivedAt) }));
+  }
+
+  async end(): Promise<void> {
+    await this.client.endSession(this.session);
   }
 
   async createUpload(name: string): Promise<StartedUpload> {

@@ -31,7 +31,8 @@ export type WorkerOperation =
   | "uploadPart"
   | "completeUpload"
   | "abortUpload"
-  | "listFiles";
+  | "listFiles"
+  | "endSession";
 
 /**
  * Test hook called before every attempt: return a Response to answer instead of the network,
@@ -137,6 +138,11 @@ export class WorkerClient {
   async abortUpload(session: string, uploadId: string): Promise<void> {
     const path = `/relay/v1/uploads/${encodeURIComponent(uploadId)}`;
     await this.call("abortUpload", "DELETE", path, null, { session });
+  }
+
+  /** Tells the Worker the SSH connection closed, so the session stops counting against the delivery's limit. */
+  async endSession(session: string): Promise<void> {
+    await this.call("endSession", "DELETE", "/relay/v1/sessions/current", null, { session });
   }
 
   listFiles(session: string): Promise<ListFilesResponse> {

@@ -39,7 +39,8 @@ export type FakeEvent =
   | { type: "create"; uploadId: string; name: string }
   | { type: "part"; uploadId: string; partNumber: number; size: number; status: number }
   | { type: "complete"; uploadId: string; name: string; size: number }
-  | { type: "abort"; uploadId: string };
+  | { type: "abort"; uploadId: string }
+  | { type: "end-session" };
 
 interface Upload {
   id: string;
@@ -126,6 +127,7 @@ export class FakeWorker {
       this.sessions.set(session, { username: input.username, user });
       return send(res, 200, {
         session,
+        expiresAt: Date.now() + 12 * 60 * 60 * 1000,
         deliveryId: user.deliveryId ?? "dlv_1",
         deliveryName: "Test delivery",
         kind: user.kind ?? "user_sync",
@@ -138,6 +140,12 @@ export class FakeWorker {
     const session = req.headers[RELAY_SESSION_HEADER];
     if (typeof session !== "string" || !this.sessions.has(session)) {
       return send(res, 401, problemBody(401, "session_invalid"));
+    }
+    if (req.method === "DELETE" && path === "/relay/v1/sessions/current") {
+      this.sessions.delete(session);
+      this.events.push({ type: "end-session" });
+      res.writeHead(204).end();
+      return;
     }
     if (req.method === "GET" && path === "/relay/v1/files") {
       return send(res, 200, {

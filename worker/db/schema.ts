@@ -373,3 +373,27 @@ export const loginBans = sqliteTable(
   },
   (t) => [index("login_bans_until").on(t.bannedUntil)],
 );
+
+/**
+ * Logged-in SFTP sessions, across every relay, so a delivery's concurrent
+ * sessions can be capped. A relay ends its sessions on disconnect; a session
+ * of a relay that died stops counting once it has been silent for a while.
+ */
+export const relaySessions = sqliteTable(
+  "relay_sessions",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id),
+    deliveryId: text("delivery_id")
+      .notNull()
+      .references(() => deliveries.id),
+    relayId: text("relay_id").notNull(),
+    sourceIp: text("source_ip").notNull(),
+    startedAt: integer("started_at").notNull(),
+    lastSeenAt: integer("last_seen_at").notNull(),
+    endedAt: integer("ended_at"),
+  },
+  (t) => [index("relay_sessions_delivery").on(t.deliveryId, t.endedAt, t.lastSeenAt)],
+);

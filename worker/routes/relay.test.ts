@@ -178,6 +178,54 @@ describe("relay uploads into R2", () => {
   });
 });
 
+describe("concurrent sessions", () => {
+  it("caps a delivery's sessions across relays and frees a slot when a session ends", async () => {
+    const t = await newTenant();
+    const { delivery, credentials } = (
+      await call("POST", "/api/v1/deliveries", { headers: t.auth, json: { kind: "user_sync" } })
+    ).body;
+    const login = (relayId: string) =>
+      call("POST", "/relay/v1/logins", {
+        headers: relay,
+        json: {
+          username: credentials.username,
+          method: "password",
+          password: credentials.password,
+          sourceIp: "192.0.2.9",
+          relayId,
+        },
+      });
+    const sessions: string[] = [];
+    for (let i = 0; i < RELAY_LIMITS.maxSessions; i++) {
+      const res = await login(`relay-${i % 2}`);
+      expect(res.status).toBe(200);
+      expect(res.body.expiresAt).toBeGreaterThan(Date.now());
+      sessions.push(res.body.session);
+    }
+    const over = await login("relay-0");
+    expect(over.status).toBe(403);
+    const reason = await env.DB.prepare(
+      "select reason from login_attempts where delivery_id = ? order by created_at desc, rowid desc limit 1",
+    )
+      .bind(delivery.id)
+      .first<{ reason: string }>();
+    expect(reason?.reason).toBe(
+      `too many concurrent sessions (${RELAY_LIMITS.maxSessions} of ${RELAY_LIMITS.maxSessions})`,
+    );
+
+    const ended = await call("DELETE", "/relay/v1/sessions/current", {
+      headers: { ...relay, "x-relay-session": sessions[0] as string },
+    });
+    expect(ended.status).toBe(204);
+    // An ended session can no longer be used.
+    expect(
+      (await call("GET", "/relay/v1/files", { headers: { ...relay, "x-relay-session": sessions[0] as string } }))
+        .status,
+    ).toBe(401);
+    expect((await login("relay-1")).status).toBe(200);
+  });
+});
+
 describe("brute-force defence", () => {
   it("bans an IP after repeated failures, before any password check, while other IPs still log in", async () => {
     const t = await newTenant();

@@ -20,6 +20,7 @@ import {
 } from "../domain/files/uploads.ts";
 import { checkConnection, decideLogin, RELAY_LIMITS } from "../domain/relay/logins.ts";
 import { verifyRelaySession } from "../domain/relay/relay-session.ts";
+import { endSession, touchSession } from "../domain/relay/relay-sessions.ts";
 import { AppError, validationFailed } from "../errors.ts";
 import { requireRelay } from "../http/auth.ts";
 import type { AppEnv } from "../http/types.ts";
@@ -44,7 +45,7 @@ async function body<T extends z.ZodType>(req: Request, schema: T): Promise<z.inf
   return parsed.data;
 }
 
-type RelayEnv = AppEnv & { Variables: AppEnv["Variables"] & { owner: UploadOwner } };
+type RelayEnv = AppEnv & { Variables: AppEnv["Variables"] & { owner: UploadOwner; sid: string } };
 
 /**
  * Calls made for a logged-in SFTP session: the signed session names the
@@ -70,6 +71,8 @@ const withSession = createMiddleware<RelayEnv>(async (c, next) => {
   if (session.iat < delivery.rotatedAt) {
     throw new AppError("unauthorized", "The delivery's credentials were regenerated: log in again");
   }
+  if (!(await touchSession(deps, session.sid))) throw new AppError("unauthorized", "The session has ended");
+  c.set("sid", session.sid);
   c.set("owner", {
     accountId: session.accountId,
     deliveryId: session.deliveryId,
@@ -96,6 +99,11 @@ export const relay = new Hono<RelayEnv>()
   .use("/uploads/*", withSession)
   .use("/uploads", withSession)
   .use("/files", withSession)
+  .use("/sessions/current", withSession)
+  .delete("/sessions/current", async (c) => {
+    await endSession(c.var.deps, c.var.sid);
+    return c.body(null, 204);
+  })
   .post("/uploads", async (c) => {
     const req = await body(c.req.raw, createUploadRequest);
     const created = await createUpload(c.var.deps, c.var.owner, req.name);

@@ -1,4 +1,5 @@
 import { and, eq, isNull } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import type { LoginRequest, LoginResponse } from "../../../contracts/relay.ts";
 import { schema } from "../../db/client.ts";
 import { AppError } from "../../errors.ts";
@@ -8,6 +9,7 @@ import type { Deps } from "../deps.ts";
 import { newId } from "../ids.ts";
 import { activeBans, recordFailureStatements } from "./bans.ts";
 import { issueRelaySession } from "./relay-session.ts";
+import { activeSessionCount, openSessionStatement } from "./relay-sessions.ts";
 
 export const RELAY_LIMITS = {
   maxFileBytes: 512 * 1024 * 1024,
@@ -35,7 +37,12 @@ export async function decideLogin(deps: Deps, req: LoginRequest): Promise<LoginR
     .where(and(eq(schema.deliveries.sftpUsername, username), isNull(schema.deliveries.deletedAt)))
     .limit(1);
 
-  const record = async (outcome: "granted" | "refused", reason: string | null, failure: boolean) => {
+  const record = async (
+    outcome: "granted" | "refused",
+    reason: string | null,
+    failure: boolean,
+    also: BatchItem<"sqlite">[] = [],
+  ) => {
     const attempt = deps.db.insert(schema.loginAttempts).values({
       id: newId("att"),
       accountId: delivery?.accountId ?? null,
@@ -54,7 +61,7 @@ export async function decideLogin(deps: Deps, req: LoginRequest): Promise<LoginR
           { kind: "username", value: username.slice(0, 128), accountId: delivery?.accountId ?? null },
         ])
       : [];
-    await deps.db.batch([attempt, ...failures]);
+    await deps.db.batch([attempt, ...failures, ...also]);
   };
   const refuse = async (reason: string, countsAsFailure = true): Promise<never> => {
     await record("refused", reason, countsAsFailure);
@@ -96,9 +103,26 @@ export async function decideLogin(deps: Deps, req: LoginRequest): Promise<LoginR
   // Checked after the credentials so a disabled delivery still counts wrong guesses.
   if (delivery.status !== "enabled") return refuse("delivery is disabled", false);
 
-  await record("granted", null, false);
+  const active = await activeSessionCount(deps, delivery.id);
+  if (active >= RELAY_LIMITS.maxSessions) {
+    return refuse(`too many concurrent sessions (${active} of ${RELAY_LIMITS.maxSessions})`, false);
+  }
+  const opened = openSessionStatement(deps, {
+    accountId: delivery.accountId,
+    deliveryId: delivery.id,
+    relayId: req.relayId,
+    sourceIp: ip,
+  });
+  await record("granted", null, false, [opened.statement]);
+  const session = await issueRelaySession(deps, {
+    sid: opened.id,
+    deliveryId: delivery.id,
+    accountId: delivery.accountId,
+    sourceIp: ip,
+  });
   return {
-    session: await issueRelaySession(deps, { deliveryId: delivery.id, accountId: delivery.accountId, sourceIp: ip }),
+    session: session.token,
+    expiresAt: session.expiresAt,
     deliveryId: delivery.id,
     deliveryName: delivery.name,
     kind: delivery.kind,

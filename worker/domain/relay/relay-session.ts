@@ -7,6 +7,8 @@ import type { Deps } from "../deps.ts";
 export const RELAY_SESSION_MS = 12 * 60 * 60 * 1000;
 
 export interface RelaySession {
+  /** The row in `relay_sessions` that counts this session against the delivery's limit. */
+  sid: string;
   deliveryId: string;
   accountId: string;
   sourceIp: string;
@@ -23,12 +25,11 @@ export interface RelaySession {
 export async function issueRelaySession(
   deps: Pick<Deps, "config" | "now">,
   s: Omit<RelaySession, "iat" | "exp">,
-): Promise<string> {
+): Promise<{ token: string; expiresAt: number }> {
   const now = deps.now();
-  const payload = toBase64Url(
-    new TextEncoder().encode(JSON.stringify({ ...s, iat: now, exp: now + RELAY_SESSION_MS })),
-  );
-  return `${payload}.${await keyedHash(deps.config.RELAY_TOKEN, "relay-session", payload)}`;
+  const expiresAt = now + RELAY_SESSION_MS;
+  const payload = toBase64Url(new TextEncoder().encode(JSON.stringify({ ...s, iat: now, exp: expiresAt })));
+  return { token: `${payload}.${await keyedHash(deps.config.RELAY_TOKEN, "relay-session", payload)}`, expiresAt };
 }
 
 export async function verifyRelaySession(deps: Pick<Deps, "config" | "now">, token: string): Promise<RelaySession> {
