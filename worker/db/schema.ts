@@ -162,6 +162,10 @@ export const deliveries = sqliteTable(
     graceMinutes: integer("grace_minutes").notNull().default(0),
     notificationEmail: text("notification_email"),
     monitoringSince: integer("monitoring_since"),
+    /** Deadline of the window the cron checks next (epoch ms); null when not monitored. */
+    nextDeadlineAt: integer("next_deadline_at"),
+    /** Set when a window was missed; cleared by the next file. */
+    overdueSince: integer("overdue_since"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
     deletedAt: integer("deleted_at"),
@@ -169,6 +173,7 @@ export const deliveries = sqliteTable(
   (t) => [
     uniqueIndex("deliveries_sftp_username").on(t.sftpUsername),
     index("deliveries_account").on(t.accountId, t.deletedAt),
+    index("deliveries_next_deadline").on(t.nextDeadlineAt),
   ],
 );
 
@@ -301,12 +306,20 @@ export const emailOutbox = sqliteTable(
     subject: text("subject").notNull(),
     text: text("text").notNull(),
     html: text("html"),
-    status: text("status", { enum: ["pending", "sent", "failed"] }).notNull(),
+    /** pending → sending (claimed by one consumer) → sent, or failed after the last retry. */
+    status: text("status", { enum: ["pending", "sending", "sent", "failed"] }).notNull(),
+    /** What the email is about: `delivery_missed`, `delivery_rejected`, `delivery_received_again`, … */
+    kind: text("kind").notNull().default("notice"),
+    attempts: integer("attempts").notNull().default(0),
+    claimedAt: integer("claimed_at"),
     error: text("error"),
     createdAt: integer("created_at").notNull(),
     sentAt: integer("sent_at"),
   },
-  (t) => [uniqueIndex("email_outbox_key").on(t.accountId, t.idempotencyKey)],
+  (t) => [
+    uniqueIndex("email_outbox_key").on(t.accountId, t.idempotencyKey),
+    index("email_outbox_status").on(t.status, t.createdAt),
+  ],
 );
 
 /** Every SFTP login decision with its real reason, for admins; clients only see "refused". */
@@ -396,4 +409,27 @@ export const relaySessions = sqliteTable(
     endedAt: integer("ended_at"),
   },
   (t) => [index("relay_sessions_delivery").on(t.deliveryId, t.endedAt, t.lastSeenAt)],
+);
+
+/**
+ * One row per delivery, missed window and kind of notice: the idempotency key
+ * that keeps a repeated or concurrent cron run from alerting twice.
+ */
+export const deliveryAlerts = sqliteTable(
+  "delivery_alerts",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id),
+    deliveryId: text("delivery_id")
+      .notNull()
+      .references(() => deliveries.id),
+    kind: text("kind", { enum: ["missed", "received_rejected", "received_again"] }).notNull(),
+    /** The missed window's deadline (epoch ms). */
+    windowDeadline: integer("window_deadline").notNull(),
+    windowStart: integer("window_start").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("delivery_alerts_window").on(t.deliveryId, t.windowDeadline, t.kind)],
 );

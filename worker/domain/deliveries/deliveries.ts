@@ -92,6 +92,8 @@ export async function createDelivery(
     graceMinutes: 0,
     notificationEmail: null,
     monitoringSince: null,
+    nextDeadlineAt: null,
+    overdueSince: null,
     createdAt: now,
     updatedAt: now,
     deletedAt: null,
