@@ -10,6 +10,7 @@ import { apiKeys } from "./routes/api-keys.ts";
 import { deliveries } from "./routes/deliveries.ts";
 import { files } from "./routes/files.ts";
 import { health } from "./routes/health.ts";
+import { outbox } from "./routes/outbox.ts";
 import { relay } from "./routes/relay.ts";
 import { sessions } from "./routes/sessions.ts";
 import { setup } from "./routes/setup.ts";
@@ -38,7 +39,8 @@ const apiRoutes = api
   .route("/", apiKeys)
   .route("/", deliveries)
   .route("/", access)
-  .route("/", files);
+  .route("/", files)
+  .route("/", outbox);
 
 api.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
   type: "http",

@@ -16,9 +16,17 @@ const configSchema = z
     SFTP_PUBLIC_HOST: z.string().min(1).default("127.0.0.1"),
     SFTP_PUBLIC_PORT: z.coerce.number().int().min(1).max(65535).default(2222),
     EMAIL_SENDER: z.enum(["outbox", "cloudflare", "http"]).default("outbox"),
+    EMAIL_FROM: z.string().min(3).default("Sluice <alerts@sluice.local>"),
+    EMAIL_HTTP_URL: z.url().optional(),
+    EMAIL_HTTP_KEY: z.string().min(8).optional(),
+    /** Where admins reach the UI; used for links in emails. */
+    PUBLIC_URL: z.url().default("http://127.0.0.1:8787"),
   })
   .refine((c) => c.SLUICE_ENV !== "production" || c.SETUP_TOKEN !== undefined, {
     message: "SETUP_TOKEN is not set: production needs it so that nobody else can run first-run setup",
+  })
+  .refine((c) => c.EMAIL_SENDER !== "http" || (c.EMAIL_HTTP_URL && c.EMAIL_HTTP_KEY), {
+    message: "EMAIL_SENDER is http but EMAIL_HTTP_URL or EMAIL_HTTP_KEY is not set",
   });
 
 export type Config = z.infer<typeof configSchema>;
@@ -44,6 +52,10 @@ export function loadConfig(env: Env): ConfigResult {
     SFTP_PUBLIC_HOST: raw.SFTP_PUBLIC_HOST,
     SFTP_PUBLIC_PORT: raw.SFTP_PUBLIC_PORT,
     EMAIL_SENDER: raw.EMAIL_SENDER,
+    EMAIL_FROM: raw.EMAIL_FROM,
+    EMAIL_HTTP_URL: raw.EMAIL_HTTP_URL || undefined,
+    EMAIL_HTTP_KEY: raw.EMAIL_HTTP_KEY || undefined,
+    PUBLIC_URL: raw.PUBLIC_URL,
   });
   const result: ConfigResult = parsed.success
     ? { ok: true, config: parsed.data }

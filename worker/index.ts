@@ -1,14 +1,26 @@
 import { app } from "./app.ts";
 import { depsFromEnv } from "./deps-from-env.ts";
+import { consumeEmail, deadLetterEmail } from "./jobs/email-consumer.ts";
 import type { QueueMessage } from "./jobs/messages.ts";
+import { consumeImports } from "./jobs/queue.ts";
 import { runScheduled } from "./jobs/scheduled.ts";
 
-/** The Worker: HTTP (API, relay API, UI assets), import queue consumer and cron. */
+/** The Worker: HTTP (API, relay API, UI assets), the queue consumer and cron. */
 export default {
   fetch: app.fetch,
-  async queue(batch) {
-    // The import engine consumes these; until it runs, files stay "queued" in D1 and R2.
-    for (const message of batch.messages) message.ack();
+  async queue(batch, env) {
+    const deps = depsFromEnv(env);
+    const deadLetters = batch.queue.endsWith("-dlq");
+    for (const message of batch.messages) {
+      const body = message.body;
+      if (body.type === "email") {
+        const m = message as Message<typeof body>;
+        await (deadLetters ? deadLetterEmail(deps, m) : consumeEmail(deps, m));
+      } else {
+        // Import messages: the import engine consumes these; until then files stay "queued".
+        message.ack();
+      }
+    }
   },
   async scheduled(controller, env) {
     await runScheduled(depsFromEnv(env, () => controller.scheduledTime));

@@ -1,6 +1,7 @@
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import type { QueueMessage } from "../jobs/messages.ts";
+import type { EmailSender } from "./email/sender.ts";
 
 /** What domain functions need, passed explicitly so routes, jobs and tests call the same code. */
 export interface Deps {
@@ -10,6 +11,8 @@ export interface Deps {
   bucket: R2Bucket;
   /** The IMPORTS queue. */
   queue: Queue<QueueMessage>;
+  /** The configured transport for outgoing email. */
+  email: EmailSender;
   now: () => number;
 }
 

@@ -2,16 +2,51 @@ import { createRoute, z } from "@hono/zod-openapi";
 import {
   createDelivery,
   deleteDelivery,
-  deliveryView,
   findDelivery,
   listDeliveries,
   regenerateCredentials,
   revealCredentials,
   updateDelivery,
+  viewOf,
 } from "../domain/deliveries/deliveries.ts";
 import { requireAuth } from "../http/auth.ts";
 import { router } from "../http/types.ts";
 import { Credentials, Delivery, DeliveryKind, Email, IdParam, json, jsonBody, problems } from "./schemas.ts";
+
+/** Expected File Frequency, checked as a whole so each error names its field. */
+const ScheduleInput = z
+  .strictObject({
+    frequency: z.enum(["none", "hourly", "daily", "weekdays", "weekly", "monthly"]),
+    day: z.number().int().nullable().optional().openapi({
+      description: "Weekly: 0 = Sunday … 6 = Saturday. Monthly: 1–31 (29–31 fall back to the month's last day).",
+    }),
+    expectedBy: z
+      .string()
+      .regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be a time of day as HH:MM (24-hour)")
+      .optional()
+      .openapi({ example: "09:00", description: "In the account's time zone; for hourly only the minutes count" }),
+    graceMinutes: z.number().int().min(0, "cannot be negative").max(10_080, "must be at most 7 days").default(0),
+  })
+  .superRefine((s, ctx) => {
+    if (s.frequency !== "none" && s.expectedBy === undefined) {
+      ctx.addIssue({ code: "custom", path: ["expectedBy"], message: `is required for ${s.frequency} files` });
+    }
+    if (s.frequency === "weekly" && (s.day == null || s.day < 0 || s.day > 6)) {
+      ctx.addIssue({ code: "custom", path: ["day"], message: "weekly needs a day from 0 (Sunday) to 6 (Saturday)" });
+    }
+    if (s.frequency === "monthly" && (s.day == null || s.day < 1 || s.day > 31)) {
+      ctx.addIssue({ code: "custom", path: ["day"], message: "monthly needs a day of the month from 1 to 31" });
+    }
+    if (s.frequency !== "weekly" && s.frequency !== "monthly" && s.day != null) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["day"],
+        message: `a day is only used by weekly and monthly, not ${s.frequency}`,
+      });
+    }
+  })
+  .transform((s) => ({ ...s, day: s.day ?? null, expectedBy: s.expectedBy ?? null }))
+  .openapi("Schedule");
 
 const NewDelivery = z
   .strictObject({
@@ -35,6 +70,7 @@ const DeliveryPatch = z
     syncMode: z.enum(["upsert", "full_sync"]).optional(),
     fullSyncThresholdPercent: z.number().int().min(0).max(100).optional(),
     notificationEmail: Email.nullable().optional(),
+    schedule: ScheduleInput.optional(),
   })
   .openapi("DeliveryPatch");
 
@@ -82,7 +118,7 @@ export const deliveries = base
     async (c) => {
       const deps = c.var.deps;
       const row = await findDelivery(deps, c.var.principal, c.req.valid("param").id);
-      return c.json(deliveryView(deps.config, row), 200);
+      return c.json(await viewOf(deps, row), 200);
     },
   )
   .openapi(

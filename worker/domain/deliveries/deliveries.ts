@@ -1,7 +1,9 @@
-import { and, desc, eq, isNull } from "drizzle-orm";
+import { and, desc, eq, isNull, max } from "drizzle-orm";
 import type { Config } from "../../config.ts";
 import { schema } from "../../db/client.ts";
 import { AppError, notFound, validationFailed } from "../../errors.ts";
+import { scheduleOf } from "../alerts/monitor.ts";
+import { type Frequency, nextWindowAfter } from "../alerts/schedule.ts";
 import { type AuditAction, auditInsert } from "../audit.ts";
 import type { Deps, Principal } from "../deps.ts";
 import { newId } from "../ids.ts";
@@ -20,7 +22,12 @@ export function sftpEndpoint(config: Config) {
   return { host, port, url: port === 22 ? `sftp://${hostPart}` : `sftp://${hostPart}:${port}` };
 }
 
-export function deliveryView(config: Config, row: Row) {
+export interface ViewExtras {
+  timeZone: string;
+  lastReceivedAt: number | null;
+}
+
+export function deliveryView(config: Config, row: Row, extras: ViewExtras) {
   return {
     id: row.id,
     kind: row.kind,
@@ -31,6 +38,18 @@ export function deliveryView(config: Config, row: Row) {
     syncMode: row.syncMode,
     fullSyncThresholdPercent: row.fullSyncThresholdPercent,
     notificationEmail: row.notificationEmail,
+    schedule: {
+      frequency: row.frequency,
+      day: row.frequencyDay,
+      expectedBy: row.expectedBy,
+      graceMinutes: row.graceMinutes,
+      timeZone: extras.timeZone,
+    },
+    /** The deadline of the window being watched (expected-by plus grace), epoch ms. */
+    nextExpectedBy: row.status === "enabled" ? row.nextDeadlineAt : null,
+    lastReceivedAt: extras.lastReceivedAt,
+    overdue: row.overdueSince !== null,
+    overdueSince: row.overdueSince,
     credentialsRotatedAt: row.credentialsRotatedAt,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
@@ -38,6 +57,37 @@ export function deliveryView(config: Config, row: Row) {
 }
 
 export type DeliveryView = ReturnType<typeof deliveryView>;
+
+export async function accountTimeZone(deps: Pick<Deps, "db">, accountId: string) {
+  const [row] = await deps.db
+    .select({ timeZone: schema.accounts.timeZone })
+    .from(schema.accounts)
+    .where(eq(schema.accounts.id, accountId));
+  return row?.timeZone ?? "UTC";
+}
+
+/** The account's time zone and, per delivery, when its last file arrived (one grouped query). */
+async function viewExtras(deps: Pick<Deps, "db">, accountId: string, deliveryId: string | null) {
+  const rows = await deps.db
+    .select({ deliveryId: schema.receivedFiles.deliveryId, at: max(schema.receivedFiles.receivedAt) })
+    .from(schema.receivedFiles)
+    .where(
+      and(
+        eq(schema.receivedFiles.accountId, accountId),
+        deliveryId ? eq(schema.receivedFiles.deliveryId, deliveryId) : undefined,
+      ),
+    )
+    .groupBy(schema.receivedFiles.deliveryId);
+  return {
+    timeZone: await accountTimeZone(deps, accountId),
+    last: new Map(rows.map((r) => [r.deliveryId, r.at ?? null])),
+  };
+}
+
+export async function viewOf(deps: Pick<Deps, "db" | "config">, row: Row) {
+  const extras = await viewExtras(deps, row.accountId, row.id);
+  return deliveryView(deps.config, row, { timeZone: extras.timeZone, lastReceivedAt: extras.last.get(row.id) ?? null });
+}
 
 /** A live delivery of this account, or a 404 that does not say whether it exists elsewhere. */
 export async function findDelivery(deps: Pick<Deps, "db">, actor: Principal, id: string): Promise<Row> {
@@ -62,7 +112,10 @@ export async function listDeliveries(deps: Deps, actor: Principal) {
     .from(schema.deliveries)
     .where(and(eq(schema.deliveries.accountId, actor.accountId), isNull(schema.deliveries.deletedAt)))
     .orderBy(desc(schema.deliveries.createdAt));
-  return rows.map((r) => deliveryView(deps.config, r));
+  const extras = await viewExtras(deps, actor.accountId, null);
+  return rows.map((r) =>
+    deliveryView(deps.config, r, { timeZone: extras.timeZone, lastReceivedAt: extras.last.get(r.id) ?? null }),
+  );
 }
 
 /** A new delivery has its generated SFTP username and password at once; the password is returned once here. */
@@ -103,7 +156,10 @@ export async function createDelivery(
     auditInsert(deps, actor, "delivery.created", { type: "delivery", id: row.id }, { kind: row.kind }),
   ]);
   return {
-    delivery: deliveryView(deps.config, row),
+    delivery: deliveryView(deps.config, row, {
+      timeZone: await accountTimeZone(deps, actor.accountId),
+      lastReceivedAt: null,
+    }),
     credentials: credentialsView(deps.config, row, credential.password),
   };
 }
@@ -115,6 +171,29 @@ export interface DeliveryPatch {
   syncMode?: "upsert" | "full_sync" | undefined;
   fullSyncThresholdPercent?: number | undefined;
   notificationEmail?: string | null | undefined;
+  schedule?: ScheduleSettings | undefined;
+}
+
+export interface ScheduleSettings {
+  frequency: Frequency;
+  day: number | null;
+  expectedBy: string | null;
+  graceMinutes: number;
+}
+
+/**
+ * Monitoring (re)starts now: the first window that can be missed is the first
+ * whose deadline falls after this moment.
+ */
+async function monitoringFrom(deps: Deps, accountId: string, row: Row, changes: Partial<Row>) {
+  const merged = { ...row, ...changes };
+  const schedule = scheduleOf(merged, await accountTimeZone(deps, accountId));
+  const now = deps.now();
+  return {
+    monitoringSince: schedule ? now : null,
+    nextDeadlineAt: schedule ? (nextWindowAfter(schedule, now)?.deadline ?? null) : null,
+    overdueSince: null,
+  };
 }
 
 export async function updateDelivery(deps: Deps, actor: Principal, id: string, patch: DeliveryPatch) {
@@ -136,7 +215,16 @@ export async function updateDelivery(deps: Deps, actor: Principal, id: string, p
     }
     changes.allowedIps = [...new Set(ranges.map((r) => r.canonical))];
   }
-  if (Object.keys(changes).length === 0) return deliveryView(deps.config, existing);
+  if (patch.schedule !== undefined) {
+    const sch = patch.schedule;
+    changes.frequency = sch.frequency;
+    changes.frequencyDay = sch.frequency === "weekly" || sch.frequency === "monthly" ? sch.day : null;
+    changes.expectedBy = sch.frequency === "none" ? null : sch.expectedBy;
+    changes.graceMinutes = sch.graceMinutes;
+  }
+  const restarts = patch.schedule !== undefined || (patch.status === "enabled" && existing.status !== "enabled");
+  if (restarts) Object.assign(changes, await monitoringFrom(deps, actor.accountId, existing, changes));
+  if (Object.keys(changes).length === 0) return viewOf(deps, existing);
   changes.updatedAt = deps.now();
   const [updated] = await deps.db.batch([
     deps.db
@@ -154,7 +242,7 @@ export async function updateDelivery(deps: Deps, actor: Principal, id: string, p
   ]);
   const row = updated[0];
   if (!row) throw notFound("Delivery");
-  return deliveryView(deps.config, row);
+  return viewOf(deps, row);
 }
 
 /** Deleting keeps the row (received files and reports refer to it) but frees nothing else: logins stop at once. */

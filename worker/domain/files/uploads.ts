@@ -2,6 +2,7 @@ import { and, desc, eq, lt } from "drizzle-orm";
 import type { CompleteUploadRequest } from "../../../contracts/relay.ts";
 import { schema } from "../../db/client.ts";
 import { AppError, notFound } from "../../errors.ts";
+import { noteFileReceived } from "../alerts/monitor.ts";
 import type { Deps } from "../deps.ts";
 import { newId } from "../ids.ts";
 import { fileNameProblem, isTestFileName } from "./file-names.ts";
@@ -149,6 +150,10 @@ export async function completeUpload(deps: Deps, owner: UploadOwner, id: string,
     await deps.bucket.delete(row.r2Key);
     throw new AppError("unavailable", "The file could not be queued for import; send it again");
   }
+  // The file is durable and queued; clearing an overdue state must not fail the upload.
+  await noteFileReceived(deps, owner.accountId, owner.deliveryId, now).catch((err) =>
+    console.error(`clearing the overdue state of delivery ${owner.deliveryId} failed`, err),
+  );
   return { fileId, name: row.name, size: req.size, sha256: req.sha256 };
 }
 

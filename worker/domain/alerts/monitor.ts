@@ -1,0 +1,230 @@
+import { and, eq, gt, inArray, isNotNull, isNull, lte, max, ne } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
+import { schema } from "../../db/client.ts";
+import type { Deps } from "../deps.ts";
+import { enqueueEmails, type NewEmail, outboxInsert, pendingEmails } from "../email/outbox.ts";
+import { newId } from "../ids.ts";
+import { type AlertContext, missedFileEmail, receivedAgainEmail, rejectedFileEmail } from "./alert-emails.ts";
+import { type Frequency, nextWindowAfter, type Schedule, windowAt } from "./schedule.ts";
+
+type DeliveryRow = typeof schema.deliveries.$inferSelect;
+
+/** A cron run that was down for long catches up at most this many windows per delivery. */
+const MAX_WINDOWS_PER_RUN = 48;
+/** Pending emails older than this were never handed to the queue (a crash): hand them again. */
+const REQUEUE_AFTER_MS = 60 * 1000;
+/** Statuses that mean "received, but nothing could be imported". */
+const REJECTED = new Set(["rejected", "failed"]);
+
+const kindNames = { user_sync: "User Sync", project_sync: "Project Sync" } as const;
+
+export function scheduleOf(
+  d: Pick<DeliveryRow, "frequency" | "frequencyDay" | "expectedBy" | "graceMinutes">,
+  timeZone: string,
+): Schedule | null {
+  if (d.frequency === "none") return null;
+  return {
+    frequency: d.frequency as Frequency,
+    day: d.frequencyDay,
+    expectedBy: d.expectedBy ?? "09:00",
+    graceMinutes: d.graceMinutes,
+    timeZone,
+  };
+}
+
+/** Every active Admin of the account, plus the delivery's own notification address. Never anyone else's. */
+export async function alertRecipients(deps: Pick<Deps, "db">, accountId: string, notificationEmail: string | null) {
+  const admins = await deps.db
+    .select({ email: schema.people.email })
+    .from(schema.people)
+    .where(
+      and(eq(schema.people.accountId, accountId), eq(schema.people.role, "admin"), eq(schema.people.active, true)),
+    );
+  return [...new Set([...admins.map((a) => a.email), ...(notificationEmail ? [notificationEmail] : [])])].sort();
+}
+
+async function lastReceivedAt(deps: Pick<Deps, "db">, accountId: string, deliveryId: string) {
+  const [row] = await deps.db
+    .select({ at: max(schema.receivedFiles.receivedAt) })
+    .from(schema.receivedFiles)
+    .where(and(eq(schema.receivedFiles.accountId, accountId), eq(schema.receivedFiles.deliveryId, deliveryId)));
+  return row?.at ?? null;
+}
+
+function emailsFor(
+  recipients: string[],
+  base: Omit<NewEmail, "to" | "idempotencyKey" | "subject" | "text" | "html">,
+  key: string,
+  content: { subject: string; text: string; html: string },
+): NewEmail[] {
+  return recipients.map((to) => ({ ...base, ...content, to, idempotencyKey: `${key}:${to}` }));
+}
+
+/**
+ * Evaluates every window of one delivery whose deadline has passed. A missed
+ * window (or one whose only files were rejected) gets one alert: the alert row
+ * and its emails are written in one atomic batch, each with a unique key, so a
+ * repeated or concurrent run adds nothing. The delivery then points at its next
+ * deadline.
+ */
+async function checkDelivery(deps: Deps, d: DeliveryRow, timeZone: string) {
+  const schedule = scheduleOf(d, timeZone);
+  if (!schedule || d.nextDeadlineAt === null) return;
+  const now = deps.now();
+  const statements: BatchItem<"sqlite">[] = [];
+  const keys: string[] = [];
+  let deadline = d.nextDeadlineAt;
+  let overdueSince = d.overdueSince;
+  let recipients: string[] | null = null;
+  for (let i = 0; i < MAX_WINDOWS_PER_RUN && deadline <= now; i++) {
+    const w = windowAt(schedule, deadline);
+    if (!w) break;
+    const files = await deps.db
+      .select({ status: schema.receivedFiles.status })
+      .from(schema.receivedFiles)
+      .where(
+        and(
+          eq(schema.receivedFiles.accountId, d.accountId),
+          eq(schema.receivedFiles.deliveryId, d.id),
+          gt(schema.receivedFiles.receivedAt, w.start),
+          lte(schema.receivedFiles.receivedAt, w.deadline),
+        ),
+      );
+    const kind =
+      files.length === 0 ? "missed" : files.every((f) => REJECTED.has(f.status)) ? "received_rejected" : null;
+    if (kind) {
+      if (kind === "missed") overdueSince ??= w.deadline;
+      recipients ??= await alertRecipients(deps, d.accountId, d.notificationEmail);
+      const ctx: AlertContext = {
+        deliveryName: d.name,
+        kindName: kindNames[d.kind],
+        timeZone,
+        windowStart: w.start,
+        deadline: w.deadline,
+        lastReceivedAt: await lastReceivedAt(deps, d.accountId, d.id),
+        link: `${deps.config.PUBLIC_URL.replace(/\/+$/, "")}/deliveries/${d.id}`,
+      };
+      const content = kind === "missed" ? missedFileEmail(ctx) : rejectedFileEmail(ctx);
+      const key = `${kind}:${d.id}:${w.deadline}`;
+      statements.push(
+        deps.db
+          .insert(schema.deliveryAlerts)
+          .values({
+            id: newId("aud"),
+            accountId: d.accountId,
+            deliveryId: d.id,
+            kind,
+            windowStart: w.start,
+            windowDeadline: w.deadline,
+            createdAt: now,
+          })
+          .onConflictDoNothing(),
+      );
+      for (const email of emailsFor(recipients, { accountId: d.accountId, kind: `delivery_${kind}` }, key, content)) {
+        statements.push(outboxInsert(deps, email));
+        keys.push(email.idempotencyKey);
+      }
+    }
+    const next = nextWindowAfter(schedule, w.deadline);
+    if (!next) break;
+    deadline = next.deadline;
+  }
+  statements.push(
+    deps.db
+      .update(schema.deliveries)
+      .set({ nextDeadlineAt: deadline, overdueSince })
+      .where(and(eq(schema.deliveries.id, d.id), eq(schema.deliveries.nextDeadlineAt, d.nextDeadlineAt))),
+  );
+  await deps.db.batch(statements as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
+  await enqueueByKeys(deps, d.accountId, keys);
+}
+
+async function enqueueByKeys(deps: Deps, accountId: string, keys: string[]) {
+  for (let i = 0; i < keys.length; i += 50) {
+    const rows = await deps.db
+      .select({ id: schema.emailOutbox.id, accountId: schema.emailOutbox.accountId })
+      .from(schema.emailOutbox)
+      .where(
+        and(
+          eq(schema.emailOutbox.accountId, accountId),
+          eq(schema.emailOutbox.status, "pending"),
+          inArray(schema.emailOutbox.idempotencyKey, keys.slice(i, i + 50)),
+        ),
+      );
+    await enqueueEmails(deps, rows);
+  }
+}
+
+/**
+ * The cron's frequency check: one indexed query for deliveries whose next
+ * deadline has passed, then each is evaluated. `deps.now()` is the cron's
+ * scheduled time, so a run can be replayed for any instant.
+ */
+export async function checkDueDeliveries(deps: Deps, limit = 100) {
+  const due = await deps.db
+    .select({ delivery: schema.deliveries, timeZone: schema.accounts.timeZone })
+    .from(schema.deliveries)
+    .innerJoin(schema.accounts, eq(schema.accounts.id, schema.deliveries.accountId))
+    .where(
+      and(
+        isNotNull(schema.deliveries.nextDeadlineAt),
+        lte(schema.deliveries.nextDeadlineAt, deps.now()),
+        isNull(schema.deliveries.deletedAt),
+        eq(schema.deliveries.status, "enabled"),
+        ne(schema.deliveries.frequency, "none"),
+      ),
+    )
+    .orderBy(schema.deliveries.nextDeadlineAt)
+    .limit(limit);
+  for (const { delivery, timeZone } of due) {
+    try {
+      await checkDelivery(deps, delivery, timeZone);
+    } catch (err) {
+      // One broken delivery must not stop the others; the next run tries it again.
+      console.error(`frequency check of delivery ${delivery.id} failed`, err);
+    }
+  }
+  await enqueueEmails(deps, await pendingEmails(deps, REQUEUE_AFTER_MS));
+  return due.length;
+}
+
+/**
+ * A file arrived: an overdue delivery is overdue no more, and its admins hear
+ * that files are arriving again (once per overdue spell).
+ */
+export async function noteFileReceived(deps: Deps, accountId: string, deliveryId: string, receivedAt: number) {
+  const [cleared] = await deps.db
+    .update(schema.deliveries)
+    .set({ overdueSince: null })
+    .where(
+      and(
+        eq(schema.deliveries.id, deliveryId),
+        eq(schema.deliveries.accountId, accountId),
+        isNotNull(schema.deliveries.overdueSince),
+      ),
+    )
+    .returning();
+  if (!cleared) return;
+  const [account] = await deps.db.select().from(schema.accounts).where(eq(schema.accounts.id, accountId));
+  const timeZone = account?.timeZone ?? "UTC";
+  const recipients = await alertRecipients(deps, accountId, cleared.notificationEmail);
+  const content = receivedAgainEmail({
+    deliveryName: cleared.name,
+    kindName: kindNames[cleared.kind],
+    timeZone,
+    windowStart: receivedAt,
+    deadline: receivedAt,
+    lastReceivedAt: receivedAt,
+    link: `${deps.config.PUBLIC_URL.replace(/\/+$/, "")}/deliveries/${deliveryId}`,
+  });
+  const key = `received_again:${deliveryId}:${receivedAt}`;
+  const emails = emailsFor(recipients, { accountId, kind: "delivery_received_again" }, key, content);
+  if (emails.length === 0) return;
+  const [first, ...rest] = emails.map((e) => outboxInsert(deps, e));
+  if (first) await deps.db.batch([first, ...rest]);
+  await enqueueByKeys(
+    deps,
+    accountId,
+    emails.map((e) => e.idempotencyKey),
+  );
+}
