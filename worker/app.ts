@@ -8,6 +8,7 @@ import { type AppEnv, router } from "./http/types.ts";
 import { access } from "./routes/access.ts";
 import { apiKeys } from "./routes/api-keys.ts";
 import { deliveries } from "./routes/deliveries.ts";
+import { dev } from "./routes/dev.ts";
 import { files } from "./routes/files.ts";
 import { health } from "./routes/health.ts";
 import { outbox } from "./routes/outbox.ts";
@@ -85,7 +86,7 @@ root.use(
 );
 root.use("*", withDeps);
 
-export const app = root.route("/", health).route("/api/v1", apiRoutes).route("/relay/v1", relay);
+export const app = root.route("/", health).route("/", dev).route("/api/v1", apiRoutes).route("/relay/v1", relay);
 
 app.notFound(() => problemResponse(new AppError("not_found", "No such route")));
 app.onError(onError);

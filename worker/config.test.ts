@@ -26,6 +26,14 @@ describe("Worker configuration", () => {
     expect(ok.ok).toBe(true);
   });
 
+  it("replays the cron only in development", async () => {
+    const prod = { ...env, SLUICE_ENV: "production", SETUP_TOKEN: strong };
+    expect((await app.request("/__scheduled?time=0", {}, prod)).status).toBe(404);
+    const res = await app.request(`/__scheduled?time=${Date.UTC(2030, 0, 1)}`, {}, env);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe("Ran scheduled event for 2030-01-01T00:00:00.000Z");
+  });
+
   it("lets first-run setup through only with the configured setup token", async () => {
     const withToken = { ...env, SETUP_TOKEN: strong };
     const body = {

@@ -2,7 +2,6 @@ import { app } from "./app.ts";
 import { depsFromEnv } from "./deps-from-env.ts";
 import { consumeEmail, deadLetterEmail } from "./jobs/email-consumer.ts";
 import type { QueueMessage } from "./jobs/messages.ts";
-import { consumeImports } from "./jobs/queue.ts";
 import { runScheduled } from "./jobs/scheduled.ts";
 
 /** The Worker: HTTP (API, relay API, UI assets), the queue consumer and cron. */

@@ -102,7 +102,7 @@ export async function startWorker(opts: {
   inheritOutput?: boolean;
 }): Promise<Started> {
   const args = ["dev", "--ip", "127.0.0.1", "--port", String(opts.port), "--persist-to", opts.persistTo];
-  args.push("--test-scheduled", "--show-interactive-dev-session=false");
+  args.push("--show-interactive-dev-session=false");
   if (opts.envFile) args.push("--env-file", opts.envFile);
   const vars = { SLUICE_ENV: "development", ...opts.vars };
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);

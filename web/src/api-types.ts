@@ -10,3 +10,14 @@ export type CreatedApiKey = InferResponseType<(typeof api)["api-keys"]["$post"],
 export type DeliveryKind = Delivery["kind"];
 
 export const kindLabels: Record<DeliveryKind, string> = { user_sync: "User Sync", project_sync: "Project Sync" };
+export type ReceivedFile = InferResponseType<(typeof api.deliveries)[":id"]["files"]["$get"], 200>["files"][number];
+export type FileStatus = ReceivedFile["status"];
+export type PublicKey = InferResponseType<
+  (typeof api.deliveries)[":id"]["public-keys"]["$get"],
+  200
+>["publicKeys"][number];
+export type LoginAttempt = InferResponseType<
+  (typeof api.deliveries)[":id"]["login-attempts"]["$get"],
+  200
+>["loginAttempts"][number];
+export type LoginBan = InferResponseType<(typeof api)["login-bans"]["$get"], 200>["bans"][number];

@@ -1,6 +1,6 @@
 import { useEffect, useState } from "react";
 
-/** The admin area's pages; anything else lands on the first. */
+/** The admin area's top-level pages; anything unknown lands on the first. */
 export const routes = {
   fileDelivery: "/admin/integration/file-delivery",
   apiKeys: "/admin/api-keys",
@@ -8,26 +8,52 @@ export const routes = {
 
 export type Route = (typeof routes)[keyof typeof routes];
 
-const known = new Set<string>(Object.values(routes));
+/** What the current path shows. */
+export type Page = { name: "fileDelivery" } | { name: "apiKeys" } | { name: "files"; deliveryId: string };
 
-function current(): Route {
-  const path = window.location.pathname.replace(/\/+$/, "");
-  return known.has(path) ? (path as Route) : routes.fileDelivery;
+/** A delivery's Files view. */
+export const filesPath = (deliveryId: string) => `${routes.fileDelivery}/${encodeURIComponent(deliveryId)}/files`;
+
+const filesPattern = new RegExp(`^${routes.fileDelivery}/([^/]+)/files$`);
+
+function parse(path: string): { path: string; page: Page } {
+  const clean = path.replace(/\/+$/, "");
+  if (clean === routes.apiKeys) return { path: clean, page: { name: "apiKeys" } };
+  const files = filesPattern.exec(clean);
+  if (files?.[1]) {
+    try {
+      return { path: clean, page: { name: "files", deliveryId: decodeURIComponent(files[1]) } };
+    } catch {
+      // A malformed escape: fall through to the deliveries list.
+    }
+  }
+  return { path: routes.fileDelivery, page: { name: "fileDelivery" } };
 }
 
-export function navigate(to: Route) {
+export function navigate(to: string) {
   if (window.location.pathname !== to) window.history.pushState(null, "", to);
   window.dispatchEvent(new PopStateEvent("popstate"));
 }
 
+/** A same-tab navigation for an <a href>, leaving modified clicks (new tab, new window) to the browser. */
+export function followLink(event: React.MouseEvent<HTMLAnchorElement>) {
+  if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey || event.button !== 0) return;
+  event.preventDefault();
+  navigate(event.currentTarget.pathname);
+}
+
 /** The current page, following the history API (back/forward included). */
-export function useRoute(): Route {
-  const [route, setRoute] = useState(current);
+export function useRoute(): { path: string; page: Page } {
+  const [route, setRoute] = useState(() => parse(window.location.pathname));
   useEffect(() => {
-    if (window.location.pathname !== route) window.history.replaceState(null, "", route);
-    const onPop = () => setRoute(current());
+    if (window.location.pathname !== route.path) window.history.replaceState(null, "", route.path);
+    const onPop = () =>
+      setRoute((current) => {
+        const next = parse(window.location.pathname);
+        return next.path === current.path ? current : next;
+      });
     window.addEventListener("popstate", onPop);
     return () => window.removeEventListener("popstate", onPop);
-  }, [route]);
+  }, [route.path]);
   return route;
 }

@@ -7,8 +7,14 @@ import { useSession } from "../session-context.ts";
 import { CopyButton } from "../ui/copy-button.tsx";
 import { CopyField } from "../ui/copy-field.tsx";
 import { AllowedIpsEditor, type IpRow } from "./allowed-ips-editor.tsx";
+import { PublicKeysSection } from "./public-keys-section.tsx";
+import { AllowedIpsImpact, RecentRefusedLogins, useRecentLogins } from "./recent-logins.tsx";
 
-/** Where and how IT connects: SFTP URL, username, the password on request, and the IP allow list. */
+/**
+ * Where and how IT connects: SFTP URL, username, the password on request, the
+ * IP allow list (checked against recent logins), public keys, and why recent
+ * logins were refused.
+ */
 export function ConnectionTab({
   delivery,
   ipRows,
@@ -22,6 +28,7 @@ export function ConnectionTab({
   const [password, setPassword] = useState<string | null>(null);
   const [revealing, setRevealing] = useState(false);
   const [error, setError] = useState("");
+  const logins = useRecentLogins(delivery.id);
 
   async function reveal() {
     setRevealing(true);
@@ -71,7 +78,16 @@ export function ConnectionTab({
           </p>
         </div>
       </div>
-      <AllowedIpsEditor rows={ipRows} onChange={onIpRowsChange} />
+      <div className="connection-section">
+        <AllowedIpsEditor rows={ipRows} onChange={onIpRowsChange} />
+        <AllowedIpsImpact entries={ipRows.map((r) => r.value)} logins={logins} />
+      </div>
+      <div className="connection-section">
+        <PublicKeysSection deliveryId={delivery.id} />
+      </div>
+      <div className="connection-section">
+        <RecentRefusedLogins logins={logins} />
+      </div>
     </div>
   );
 }

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from "react";
 import { api, unwrap, unwrapEmpty } from "../api-client.ts";
 import { type Credentials, type Delivery, kindLabels } from "../api-types.ts";
 import { formatDateTime } from "../dates.ts";
+import { filesPath, followLink, navigate } from "../navigation.ts";
 import { messageOf } from "../problem.ts";
 import { useSession } from "../session-context.ts";
 import { useFlash } from "../shell/flash.ts";
@@ -13,6 +14,7 @@ import { Notice } from "../ui/notice.tsx";
 import { StatusBadge } from "../ui/status-badge.tsx";
 import { ConnectionDetails } from "./connection-details.tsx";
 import { EditDeliveryDialog } from "./edit-delivery-dialog.tsx";
+import { LoginBansPanel } from "./login-bans-panel.tsx";
 import { NewDeliveryDialog } from "./new-delivery-dialog.tsx";
 
 type Open =
@@ -131,13 +133,9 @@ export function DeliveriesPage() {
               {deliveries?.map((d) => (
                 <tr key={d.id}>
                   <td>
-                    <button
-                      type="button"
-                      className="link-button row-title"
-                      onClick={() => setOpen({ kind: "edit", id: d.id })}
-                    >
+                    <a href={filesPath(d.id)} className="row-link row-title" onClick={followLink}>
                       {d.name}
-                    </button>
+                    </a>
                   </td>
                   <td>{kindLabels[d.kind]}</td>
                   <td>
@@ -152,6 +150,7 @@ export function DeliveriesPage() {
                       label={`Actions for ${d.name}`}
                       items={[
                         { label: "Configure", onSelect: () => setOpen({ kind: "edit", id: d.id }) },
+                        { label: "View files", onSelect: () => navigate(filesPath(d.id)) },
                         {
                           label: "Regenerate credentials",
                           onSelect: () => setOpen({ kind: "regenerate", delivery: d }),
@@ -167,6 +166,7 @@ export function DeliveriesPage() {
           </table>
         </div>
       </section>
+      <LoginBansPanel />
 
       {open.kind === "new" ? (
         <NewDeliveryDialog onClose={close} onCreated={(d) => setDeliveries((list) => [d, ...(list ?? [])])} />

@@ -44,3 +44,58 @@ export function checkEntry(entry: string): EntryCheck {
   if (!single) return { ok: false, message: "Not an IP address, range or CIDR block" };
   return { ok: true, description: `${family(single)} address` };
 }
+
+interface Range {
+  kind: "ipv4" | "ipv6";
+  first: number[];
+  last: number[];
+}
+
+const compare = (a: number[], b: number[]) => {
+  for (let i = 0; i < a.length; i++) {
+    const d = (a[i] ?? 0) - (b[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+};
+
+/** The addresses one valid entry covers, as the Worker reads it (IPv4-mapped IPv6 blocks count as IPv4); null when invalid. */
+function rangeOf(entry: string): Range | null {
+  const text = entry.trim();
+  if (!checkEntry(text).ok) return null;
+  if (text.includes("/")) {
+    let [addr, bits] = ipaddr.parseCIDR(text);
+    if (addr.kind() === "ipv6" && (addr as ipaddr.IPv6).isIPv4MappedAddress() && bits >= 96) {
+      addr = (addr as ipaddr.IPv6).toIPv4Address();
+      bits -= 96;
+    }
+    const cidr = `${addr.toString()}/${bits}`;
+    const net = addr.kind() === "ipv4" ? ipaddr.IPv4 : ipaddr.IPv6;
+    return {
+      kind: addr.kind(),
+      first: net.networkAddressFromCIDR(cidr).toByteArray(),
+      last: net.broadcastAddressFromCIDR(cidr).toByteArray(),
+    };
+  }
+  const dash = text.indexOf("-");
+  const from = address(dash === -1 ? text : text.slice(0, dash));
+  const to = address(dash === -1 ? text : text.slice(dash + 1));
+  if (!from || !to) return null;
+  return { kind: from.kind(), first: from.toByteArray(), last: to.toByteArray() };
+}
+
+/**
+ * Whether a login from `ip` would pass this (possibly unsaved) Allowed IP list.
+ * Invalid entries are ignored (the Worker refuses to save them); a list with no
+ * valid entry allows everyone, as an empty list does. `::ffff:1.2.3.4` is 1.2.3.4.
+ */
+export function makeIpMatcher(entries: readonly string[]): (ip: string) => boolean {
+  const ranges = entries.map(rangeOf).filter((r): r is Range => r !== null);
+  if (ranges.length === 0) return () => true;
+  return (ip) => {
+    const addr = address(ip);
+    if (!addr) return false;
+    const bytes = addr.toByteArray();
+    return ranges.some((r) => r.kind === addr.kind() && compare(bytes, r.first) >= 0 && compare(bytes, r.last) <= 0);
+  };
+}

@@ -2,28 +2,20 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import { api, unwrapEmpty } from "../api-client.ts";
 import { ApiKeysPage } from "../api-keys/api-keys-page.tsx";
 import { DeliveriesPage } from "../deliveries/deliveries-page.tsx";
-import { navigate, type Route, routes, useRoute } from "../navigation.ts";
+import { FilesPage } from "../files/files-page.tsx";
+import { followLink, navigate, type Page, type Route, routes, useRoute } from "../navigation.ts";
 import { useSession } from "../session-context.ts";
 import { FlashContext } from "./flash.ts";
 import { Logo } from "./logo.tsx";
 
-const nav: { route: Route; label: string; group: string }[] = [
-  { route: routes.fileDelivery, label: "Integration", group: "Admin" },
-  { route: routes.apiKeys, label: "API keys", group: "Admin" },
+const nav: { route: Route; label: string; pages: Page["name"][] }[] = [
+  { route: routes.fileDelivery, label: "Integration", pages: ["fileDelivery", "files"] },
+  { route: routes.apiKeys, label: "API keys", pages: ["apiKeys"] },
 ];
 
-function NavLink({ route, label, current }: { route: Route; label: string; current: Route }) {
+function NavLink({ route, label, current }: { route: Route; label: string; current: boolean }) {
   return (
-    <a
-      href={route}
-      className="nav-link"
-      aria-current={current === route ? "page" : undefined}
-      onClick={(event) => {
-        if (event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
-        event.preventDefault();
-        navigate(route);
-      }}
-    >
+    <a href={route} className="nav-link" aria-current={current ? "page" : undefined} onClick={followLink}>
       {label}
     </a>
   );
@@ -32,7 +24,7 @@ function NavLink({ route, label, current }: { route: Route; label: string; curre
 /** Header (product, account, admin, sign out), the admin navigation and the current page. */
 export function AdminShell({ onSignedOut }: { onSignedOut: () => void }) {
   const session = useSession();
-  const route = useRoute();
+  const { path, page } = useRoute();
   const [flash, setFlash] = useState("");
   const flashTimer = useRef<number | undefined>(undefined);
   const main = useRef<HTMLElement>(null);
@@ -54,7 +46,7 @@ export function AdminShell({ onSignedOut }: { onSignedOut: () => void }) {
       return;
     }
     main.current?.querySelector<HTMLElement>("h1")?.focus();
-  }, [route]);
+  }, [path]);
 
   async function signOut() {
     setSigningOut(true);
@@ -105,14 +97,20 @@ export function AdminShell({ onSignedOut }: { onSignedOut: () => void }) {
         <nav className="side-nav" aria-label="Admin">
           <p className="nav-group">Admin</p>
           {nav.map((item) => (
-            <NavLink key={item.route} route={item.route} label={item.label} current={route} />
+            <NavLink key={item.route} route={item.route} label={item.label} current={item.pages.includes(page.name)} />
           ))}
         </nav>
         <main id="main" ref={main} className="app-main">
           <div className="flash" role="status" aria-live="polite">
             {flash ? <span className="flash-message">{flash}</span> : null}
           </div>
-          {route === routes.apiKeys ? <ApiKeysPage /> : <DeliveriesPage />}
+          {page.name === "apiKeys" ? (
+            <ApiKeysPage />
+          ) : page.name === "files" ? (
+            <FilesPage key={page.deliveryId} deliveryId={page.deliveryId} />
+          ) : (
+            <DeliveriesPage />
+          )}
         </main>
       </div>
     </FlashContext.Provider>

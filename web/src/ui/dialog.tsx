@@ -43,7 +43,8 @@ export function Dialog({ title, description, onClose, children, footer, size = "
   }, []);
 
   function onKeyDown(event: React.KeyboardEvent<HTMLDialogElement>) {
-    if (event.key !== "Tab") return;
+    // A dialog opened from inside this one (a confirmation) traps its own Tab.
+    if (event.key !== "Tab" || (event.target as Element).closest("dialog") !== ref.current) return;
     const items = [...(ref.current?.querySelectorAll<HTMLElement>(FOCUSABLE) ?? [])].filter(
       (el) => el.offsetParent !== null || el === document.activeElement,
     );
@@ -67,11 +68,15 @@ export function Dialog({ title, description, onClose, children, footer, size = "
       aria-describedby={description ? descriptionId : undefined}
       role={role}
       onKeyDown={onKeyDown}
+      // React passes these on to the dialogs it is nested in: only this dialog's own events count.
       onCancel={(event) => {
+        if (event.target !== event.currentTarget) return;
         event.preventDefault();
         onCloseRef.current();
       }}
-      onClose={() => onCloseRef.current()}
+      onClose={(event) => {
+        if (event.target === event.currentTarget) onCloseRef.current();
+      }}
     >
       <header className="dialog-header">
         <h2 id={titleId}>{title}</h2>

@@ -3,6 +3,14 @@ const tones: Record<string, string> = {
   disabled: "neutral",
   active: "positive",
   revoked: "negative",
+  // Received files
+  queued: "neutral",
+  importing: "info",
+  applied: "positive",
+  tested: "info",
+  rejected: "negative",
+  held: "warning",
+  failed: "negative",
 };
 
 /** A small coloured label for a status word. */
