@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -60,6 +60,7 @@ export function sftp(opts: {
     const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 60_000);
     child.on("exit", (code) => {
       clearTimeout(timer);
+      rmSync(dir, { recursive: true, force: true });
       resolve({ code, stdout, stderr });
     });
   });
