@@ -7,14 +7,19 @@ import { onError, problemResponse } from "./http/problem.ts";
 import { type AppEnv, router } from "./http/types.ts";
 import { access } from "./routes/access.ts";
 import { apiKeys } from "./routes/api-keys.ts";
+import { audit } from "./routes/audit.ts";
 import { deliveries } from "./routes/deliveries.ts";
 import { dev } from "./routes/dev.ts";
+import { docs } from "./routes/docs.ts";
 import { files } from "./routes/files.ts";
 import { health } from "./routes/health.ts";
+import { imports } from "./routes/imports.ts";
 import { outbox } from "./routes/outbox.ts";
+import { people } from "./routes/people.ts";
 import { relay } from "./routes/relay.ts";
 import { sessions } from "./routes/sessions.ts";
 import { setup } from "./routes/setup.ts";
+import { specifications } from "./routes/specifications.ts";
 
 /** JSON bodies of the API are small; file uploads get their own limit on their own route. */
 export const JSON_BODY_LIMIT = 64 * 1024;
@@ -26,14 +31,15 @@ const withDeps = createMiddleware<AppEnv>(async (c, next) => {
 });
 
 const api = router();
-api.use(
-  "*",
-  bodyLimit({
-    maxSize: JSON_BODY_LIMIT,
-    onError: () =>
-      problemResponse(new AppError("payload_too_large", `Request bodies are limited to ${JSON_BODY_LIMIT / 1024} KiB`)),
-  }),
-);
+/** File uploads stream their bodies into R2 and have their own limit. */
+const isFileUpload = (method: string, path: string) =>
+  method === "POST" && /^\/api\/v1\/deliveries\/[^/]+\/files$/.test(path);
+const jsonLimit = bodyLimit({
+  maxSize: JSON_BODY_LIMIT,
+  onError: () =>
+    problemResponse(new AppError("payload_too_large", `Request bodies are limited to ${JSON_BODY_LIMIT / 1024} KiB`)),
+});
+api.use("*", (c, next) => (isFileUpload(c.req.method, c.req.path) ? next() : jsonLimit(c, next)));
 const apiRoutes = api
   .route("/", setup)
   .route("/", sessions)
@@ -41,7 +47,11 @@ const apiRoutes = api
   .route("/", deliveries)
   .route("/", access)
   .route("/", files)
-  .route("/", outbox);
+  .route("/", outbox)
+  .route("/", audit)
+  .route("/", imports)
+  .route("/", people)
+  .route("/", specifications);
 
 api.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
   type: "http",
@@ -72,21 +82,27 @@ api.doc31("/openapi.json", {
   security: [{ apiKey: [] }, { session: [] }],
 });
 
+const strictHeaders = secureHeaders({
+  contentSecurityPolicy: {
+    defaultSrc: ["'self'"],
+    frameAncestors: ["'none'"],
+    objectSrc: ["'none'"],
+    baseUri: ["'self'"],
+  },
+});
+/** The docs page needs Swagger UI's inline styles: it sets its own, slightly wider policy. */
+const docsHeaders = secureHeaders({ contentSecurityPolicy: undefined });
+
 const root = router();
-root.use(
-  "*",
-  secureHeaders({
-    contentSecurityPolicy: {
-      defaultSrc: ["'self'"],
-      frameAncestors: ["'none'"],
-      objectSrc: ["'none'"],
-      baseUri: ["'self'"],
-    },
-  }),
-);
+root.use("*", (c, next) => (c.req.path === "/api/docs" ? docsHeaders(c, next) : strictHeaders(c, next)));
 root.use("*", withDeps);
 
-export const app = root.route("/", health).route("/", dev).route("/api/v1", apiRoutes).route("/relay/v1", relay);
+export const app = root
+  .route("/", health)
+  .route("/", dev)
+  .route("/", docs)
+  .route("/api/v1", apiRoutes)
+  .route("/relay/v1", relay);
 
 app.notFound(() => problemResponse(new AppError("not_found", "No such route")));
 app.onError(onError);

@@ -2,6 +2,7 @@ import { app } from "./app.ts";
 import { depsFromEnv } from "./deps-from-env.ts";
 import { consumeEmail, deadLetterEmail } from "./jobs/email-consumer.ts";
 import type { QueueMessage } from "./jobs/messages.ts";
+import { consumeImport } from "./jobs/queue.ts";
 import { runScheduled } from "./jobs/scheduled.ts";
 
 /** The Worker: HTTP (API, relay API, UI assets), the queue consumer and cron. */
@@ -16,8 +17,7 @@ export default {
         const m = message as Message<typeof body>;
         await (deadLetters ? deadLetterEmail(deps, m) : consumeEmail(deps, m));
       } else {
-        // Import messages: the import engine consumes these; until then files stay "queued".
-        message.ack();
+        await consumeImport(deps, message as Message<typeof body>, deadLetters);
       }
     }
   },

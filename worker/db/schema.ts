@@ -433,3 +433,52 @@ export const deliveryAlerts = sqliteTable(
   },
   (t) => [uniqueIndex("delivery_alerts_window").on(t.deliveryId, t.windowDeadline, t.kind)],
 );
+
+/**
+ * Staging for an import run: each row with a usable key, validated while the
+ * file is read, then planned (create/update/unchanged) and applied from here.
+ * Whole-file rejects are known before anything is applied, a replay finds the
+ * same plan, and the rows double as the per-row report of Test files.
+ */
+export const importRows = sqliteTable(
+  "import_rows",
+  {
+    runId: text("run_id")
+      .notNull()
+      .references(() => importRuns.id),
+    rowNumber: integer("row_number").notNull(),
+    accountId: text("account_id").notNull(),
+    /** The normalised key: lower-cased Email, or Project Code. */
+    key: text("key").notNull(),
+    /** Another value unique within the account (Employee Number), for in-file duplicate checks. */
+    uniqueValue: text("unique_value"),
+    /** The id a created record gets, chosen once so a replay cannot create another. */
+    newId: text("new_id").notNull(),
+    /** Only the columns the row changes; `null` clears a value. */
+    data: text("data").notNull(),
+    action: text("action", { enum: ["pending", "error", "create", "update", "unchanged"] }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.runId, t.rowNumber] }),
+    index("import_rows_key").on(t.runId, t.key),
+    index("import_rows_unique_value").on(t.runId, t.uniqueValue),
+  ],
+);
+
+/**
+ * One row per committed step of a run. Each step's writes are batched with the
+ * insert of its number, so when a message is delivered twice only one delivery
+ * can commit a step: the other's batch fails on the primary key and stops.
+ */
+export const importSteps = sqliteTable(
+  "import_steps",
+  {
+    runId: text("run_id")
+      .notNull()
+      .references(() => importRuns.id),
+    seq: integer("seq").notNull(),
+    accountId: text("account_id").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.seq] })],
+);

@@ -12,7 +12,9 @@ export type AuditAction =
   | "delivery.deleted"
   | "delivery.credentials_revealed"
   | "delivery.credentials_regenerated"
-  | "login_ban.lifted";
+  | "login_ban.lifted"
+  | "import.approved"
+  | "import.rejected";
 
 /** The insert for one audit event, to be batched with the change it records. */
 export function auditInsert(

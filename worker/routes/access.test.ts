@@ -122,3 +122,40 @@ describe("login attempts and bans for admins", () => {
     expect(login.status).toBe(200);
   });
 });
+
+describe("audit trail", () => {
+  it("lists configuration changes, reveals, regenerations and refused logins for this account only", async () => {
+    const { t, credentials, base } = await tenantWithDelivery();
+    await call("GET", `${base}/credentials`, { headers: t.auth });
+    await call("POST", `${base}/credentials`, { headers: t.auth });
+    await call("PATCH", base, { headers: t.auth, json: { name: "Renamed" } });
+    await call("POST", "/relay/v1/logins", {
+      headers: relay,
+      json: {
+        username: credentials.username,
+        method: "password",
+        password: "nope",
+        sourceIp: "198.51.100.77",
+        relayId: "relay-a",
+      },
+    });
+    const res = await call("GET", "/api/v1/audit?limit=10", { headers: t.auth });
+    expect(res.status).toBe(200);
+    const actions = res.body.entries.map((e: { action: string }) => e.action);
+    expect(actions.slice(0, 4)).toEqual([
+      "sftp.login_refused",
+      "delivery.updated",
+      "delivery.credentials_regenerated",
+      "delivery.credentials_revealed",
+    ]);
+    expect(res.body.entries[0]).toMatchObject({
+      actorType: "relay",
+      actorId: "relay-a",
+      detail: { reason: "wrong password", sourceIp: "198.51.100.77" },
+    });
+    expect(res.body.entries[1]).toMatchObject({ actorType: "api_key", detail: { fields: ["name"] } });
+    const other = await newTenant("Other");
+    const theirs = (await call("GET", "/api/v1/audit", { headers: other.auth })).body.entries;
+    expect(theirs.some((e: { targetId: string }) => e.targetId === base.split("/").at(-1))).toBe(false);
+  });
+});

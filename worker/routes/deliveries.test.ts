@@ -255,3 +255,15 @@ describe("bad input gets a clear 4xx problem, never a 500", () => {
     expect(res.body.status).toBe("ok");
   });
 });
+
+describe("API docs", () => {
+  it("serves an interactive docs page that loads Swagger UI from this origin only", async () => {
+    const { SELF } = await import("cloudflare:test");
+    const res = await SELF.fetch("https://sluice.test/api/docs");
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain('<script src="/vendor/swagger-ui/swagger-ui-bundle.js"></script>');
+    expect(html).not.toMatch(/https?:\/\//);
+    expect(res.headers.get("content-security-policy")).toMatch(/^default-src 'self'; style-src 'self' 'unsafe-inline'/);
+  });
+});

@@ -1,5 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { uploadOverHttp } from "../domain/files/http-upload.ts";
 import { fileView, findFile, listFiles, openFileContent } from "../domain/files/received-files.ts";
+import { AppError } from "../errors.ts";
 import { requireAuth } from "../http/auth.ts";
 import { router } from "../http/types.ts";
 import { IdParam, json, problems } from "./schemas.ts";
@@ -25,6 +27,51 @@ base.use("/files/*", requireAuth());
 
 /** Received files: what arrived, from where, and the original bytes. */
 export const files = base
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/deliveries/{id}/files",
+      tags: ["files"],
+      summary: "Upload a file over HTTPS (instead of SFTP)",
+      description: [
+        "Send the CSV as the request body (`Content-Type: text/csv`). It is streamed into storage, then validated",
+        "and imported exactly like an SFTP upload. A name containing the word `test`, or `?test=true`, makes it a",
+        "Test file: validated, nothing applied. Send an `Idempotency-Key` header to make retries safe: a retry",
+        "with the same key answers the first upload's file instead of storing another. Bodies are limited by",
+        "Workers' request size (100 MB on most plans); use SFTP for larger files.",
+      ].join(" "),
+      request: {
+        params: IdParam,
+        query: z.object({
+          name: z.string().min(1).max(255).optional().openapi({ example: "users.csv" }),
+          test: z.enum(["true", "false"]).optional(),
+        }),
+        headers: z.object({ "idempotency-key": z.string().min(1).max(200).optional() }),
+        body: { required: true, content: { "text/csv": { schema: z.string().openapi({ format: "binary" }) } } },
+      },
+      responses: {
+        202: json(
+          z.object({ file: ReceivedFile, statusUrl: z.string(), replayed: z.boolean() }).openapi("AcceptedFile"),
+          "Stored and queued for import",
+        ),
+        ...problems(400, 401, 404, 409, 413, 422),
+      },
+    }),
+    async (c) => {
+      const body = c.req.raw.body;
+      if (!body) throw new AppError("bad_request", "The request body is empty: send the CSV file as the body");
+      const query = c.req.valid("query");
+      const result = await uploadOverHttp(c.var.deps, c.var.principal, c.req.valid("param").id, {
+        name: query.name ?? `upload-${new Date(c.var.deps.now()).toISOString().replace(/[:.]/g, "-")}.csv`,
+        test: query.test === "true",
+        idempotencyKey: c.req.header("idempotency-key"),
+        sourceIp: c.req.header("cf-connecting-ip") ?? null,
+        body,
+      });
+      if (result.replayed) c.header("idempotent-replayed", "true");
+      return c.json({ ...result, statusUrl: `/api/v1/files/${result.file.id}` }, 202);
+    },
+  )
   .openapi(
     createRoute({
       method: "get",

@@ -13,6 +13,8 @@ export interface UploadOwner {
   deliveryId: string;
   sourceIp: string | null;
   via: "sftp" | "http";
+  /** HTTP uploads may ask for Test mode explicitly (`?test=true`) besides the file-name rule. */
+  test?: boolean;
 }
 
 type UploadRow = typeof schema.uploads.$inferSelect;
@@ -23,11 +25,10 @@ function r2KeyFor(owner: UploadOwner, uploadId: string, name: string, now: numbe
 }
 
 /** Starts an R2 multipart upload for a file of this delivery. */
-export async function createUpload(deps: Deps, owner: UploadOwner, name: string) {
+export async function createUpload(deps: Deps, owner: UploadOwner, name: string, id = newId("upl")) {
   const problem = fileNameProblem(name);
   if (problem) throw new AppError("validation_failed", problem, [{ field: "name", message: problem }]);
   const now = deps.now();
-  const id = newId("upl");
   const key = r2KeyFor(owner, id, name, now);
   const mpu = await deps.bucket.createMultipartUpload(key, {
     httpMetadata: { contentType: "text/csv" },
@@ -127,7 +128,7 @@ export async function completeUpload(deps: Deps, owner: UploadOwner, id: string,
       r2Key: row.r2Key,
       sourceIp: row.sourceIp,
       via: owner.via,
-      isTest: isTestFileName(row.name),
+      isTest: owner.test === true || isTestFileName(row.name),
       status: "queued",
       receivedAt: now,
     }),

@@ -1,0 +1,155 @@
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { consumeImport, type ImportMessage, MAX_ATTEMPTS } from "../../jobs/queue.ts";
+import { advanceImport } from "./run-import.ts";
+import { errorsOf, peopleOf, receive, runOf, runToEnd, type Setup, setup } from "./testing.ts";
+
+function bigFile(n: number) {
+  const lines = ["Email,First Name,Last Name,Employee Number,Approver Email"];
+  for (let i = 0; i < n; i++) {
+    // Every 10th row approves the next block; every 97th row is invalid.
+    const approver = i % 10 === 0 ? "" : `u${i - (i % 10)}@example.com`;
+    lines.push(i % 97 === 5 ? `u${i}@example.com,,L${i},E${i},` : `u${i}@example.com,F${i},L${i},E${i},${approver}`);
+  }
+  return `${lines.join("\r\n")}\r\n`;
+}
+
+/** The imported state without ids and times, to compare runs of the same file in different accounts. */
+async function outcome(s: Setup, fileId: string) {
+  const run = await runOf(fileId);
+  const people = (await peopleOf(s.t.accountId)).filter((p) => !String(p.email).startsWith("admin-"));
+  return { status: run.status, counts: run.counts, message: run.message, people, errors: await errorsOf(fileId) };
+}
+
+describe("import runs", () => {
+  it("imports 1,000+ rows in tiny slices with continuation messages", { timeout: 60_000 }, async () => {
+    const s = await setup();
+    const fileId = await receive(s, "big.csv", bigFile(1200));
+    const { invocations } = await runToEnd(s, fileId, { batchRows: 50, sliceRows: 200 });
+    expect(invocations).toBeGreaterThan(10);
+    const result = await outcome(s, fileId);
+    expect(result.status).toBe("applied");
+    expect(result.counts).toMatchObject({ rows: 1200, created: 1200 - 13, skipped: 13 });
+    expect(result.people.find((p) => p.email === "u1199@example.com")).toMatchObject({ approver: "u1190@example.com" });
+  });
+
+  it("ends in the same state and report when a message is delivered twice", async () => {
+    const s = await setup();
+    const fileId = await receive(s, "users.csv", bigFile(120));
+    const target = { accountId: s.t.accountId, fileId };
+    await runToEnd(s, fileId, { batchRows: 25, sliceRows: 60 });
+    const first = await outcome(s, fileId);
+    expect(await advanceImport(s.deps, target, { batchRows: 25, sliceRows: 60 })).toBe("finished");
+    expect(await outcome(s, fileId)).toEqual(first);
+  });
+
+  it("lets only one of two concurrent deliveries commit each step", async () => {
+    const s = await setup();
+    const fileId = await receive(s, "users.csv", bigFile(150));
+    const target = { accountId: s.t.accountId, fileId };
+    const opts = { batchRows: 20, sliceRows: 1000 };
+    const results = await Promise.all([advanceImport(s.deps, target, opts), advanceImport(s.deps, target, opts)]);
+    expect(results).toContain("finished");
+    await runToEnd(s, fileId, opts);
+    const clean = await setup();
+    const cleanId = await receive(clean, "users.csv", bigFile(150));
+    await runToEnd(clean, cleanId, opts);
+    expect(await outcome(s, fileId)).toEqual(await outcome(clean, cleanId));
+  });
+
+  it("gives the same result as a clean run after a crash between slices", { timeout: 60_000 }, async () => {
+    for (const crashAt of [2, 5, 9, 14]) {
+      const crashed = await setup();
+      const fileId = await receive(crashed, "users.csv", bigFile(100));
+      const opts = { batchRows: 15, sliceRows: 1000 };
+      await expect(
+        advanceImport(
+          crashed.deps,
+          { accountId: crashed.t.accountId, fileId },
+          {
+            ...opts,
+            afterCommit: (seq) => {
+              if (seq === crashAt) throw new Error("simulated crash");
+            },
+          },
+        ),
+      ).rejects.toThrow("simulated crash");
+      await runToEnd(crashed, fileId, opts);
+      const clean = await setup();
+      const cleanId = await receive(clean, "users.csv", bigFile(100));
+      await runToEnd(clean, cleanId, opts);
+      expect(await outcome(crashed, fileId)).toEqual(await outcome(clean, cleanId));
+    }
+  });
+});
+
+function fakeMessage(body: ImportMessage, attempts = 1) {
+  const calls: { ack: number; retry: { delaySeconds?: number }[] } = { ack: 0, retry: [] };
+  const message = {
+    id: crypto.randomUUID(),
+    timestamp: new Date(),
+    body,
+    attempts,
+    ack: () => void calls.ack++,
+    retry: (o?: { delaySeconds?: number }) => void calls.retry.push(o ?? {}),
+  } as unknown as Message<ImportMessage>;
+  return { message, calls };
+}
+
+describe("the import queue consumer", () => {
+  it("enqueues a continuation while a file has more slices, then acknowledges", async () => {
+    const s = await setup();
+    const fileId = await receive(s, "users.csv", bigFile(30));
+    const body: ImportMessage = { type: "import", accountId: s.t.accountId, fileId };
+    const { message, calls } = fakeMessage(body);
+    await consumeImport(s.deps, message, false, { batchRows: 5, sliceRows: 10 });
+    expect(calls.ack).toBe(1);
+    expect(s.sent).toEqual([body]);
+    expect(await env.DB.prepare("SELECT status FROM received_files WHERE id = ?").bind(fileId).first("status")).toBe(
+      "importing",
+    );
+  });
+
+  it("retries a failing import with backoff and marks it failed after the last attempt", async () => {
+    const s = await setup();
+    const fileId = await receive(s, "users.csv", "Email\nzoe@example.com\n");
+    const broken = {
+      ...s.deps,
+      bucket: { get: async () => Promise.reject(new Error("R2 is down")) } as unknown as R2Bucket,
+    };
+    const body: ImportMessage = { type: "import", accountId: s.t.accountId, fileId };
+    const early = fakeMessage(body, 2);
+    await consumeImport(broken, early.message, false);
+    expect(early.calls.retry).toEqual([{ delaySeconds: 20 }]);
+    expect((await runOf(fileId)).status).not.toBe("failed");
+    const last = fakeMessage(body, MAX_ATTEMPTS);
+    await consumeImport(broken, last.message, false);
+    expect(last.calls.ack).toBe(1);
+    const run = await runOf(fileId);
+    expect(run.status).toBe("failed");
+    expect(run.message).toMatch(/R2 is down/);
+  });
+
+  it("marks the run failed from the dead-letter queue, but never undoes a finished run", async () => {
+    const s = await setup();
+    const stuck = await receive(s, "a.csv", "Email\nzoe@example.com\n");
+    const done = await receive(s, "b.csv", "Email\nsam@example.com\n");
+    await runToEnd(s, done);
+    for (const fileId of [stuck, done]) {
+      const { message } = fakeMessage({ type: "import", accountId: s.t.accountId, fileId });
+      await consumeImport(s.deps, message, true);
+    }
+    expect((await runOf(stuck)).status).toBe("failed");
+    expect(await env.DB.prepare("SELECT status FROM received_files WHERE id = ?").bind(stuck).first("status")).toBe(
+      "failed",
+    );
+    expect((await runOf(done)).status).toBe("applied");
+  });
+
+  it("ignores a message for another account's file", async () => {
+    const s = await setup();
+    const other = await setup();
+    const fileId = await receive(other, "a.csv", "Email\nzoe@example.com\n");
+    expect(await advanceImport(s.deps, { accountId: s.t.accountId, fileId })).toBe("missing");
+  });
+});

@@ -1,0 +1,69 @@
+import type { ColumnTable } from "./columns.ts";
+import type { RowValues } from "./row-validator.ts";
+import type { RowError } from "./staging.ts";
+
+/** A record as stored, in the import's terms (column ids, normalised values). */
+export interface Existing {
+  id: string;
+  values: RowValues;
+}
+
+/** A staged row being planned. */
+export interface PlanRow {
+  rowNumber: number;
+  key: string;
+  values: RowValues;
+}
+
+/** The row range a step applies, with what its statements bind. */
+export interface ApplyArgs {
+  accountId: string;
+  runId: string;
+  /** Rows with `from < row_number <= to`. */
+  from: number;
+  to: number;
+  now: number;
+  /** Today (YYYY-MM-DD, UTC): leave dates before it make a user inactive. */
+  today: string;
+}
+
+/**
+ * One kind of import (users, projects): the seam between the generic run
+ * (reading, staging, slicing) and the tables it writes. Every statement is
+ * scoped to the run's account.
+ */
+export interface ImportKind {
+  table: ColumnTable;
+  idPrefix: "per" | "prj";
+  /** A column besides the key whose values are unique within the account. */
+  uniqueColumn: string | null;
+  /** Values of a record that does not exist yet. */
+  defaults: RowValues;
+  loadExisting(d1: D1Database, accountId: string, keys: string[]): Promise<Map<string, Existing>>;
+  /**
+   * Checks that need the database or the rest of the file (approvers, unique
+   * values), for one slice; returns a function giving each row's errors.
+   */
+  prepareChecks(
+    d1: D1Database,
+    ctx: { accountId: string; runId: string },
+    rows: PlanRow[],
+  ): Promise<(row: PlanRow, merged: RowValues, existing: Existing | undefined) => RowError[]>;
+  /** Derived values (a past Leave Date makes a user inactive). */
+  effective(merged: RowValues, today: string): RowValues;
+  /** Creates then updates the staged rows of a range, straight from staging. */
+  applyStatements(d1: D1Database, a: ApplyArgs): D1PreparedStatement[];
+  /** Whether `resolveStatements` has work: a second pass after every row exists. */
+  resolvesAfterApply: boolean;
+  /** Second pass after every row exists (approvers created later in the same file). */
+  resolveStatements(d1: D1Database, a: ApplyArgs): D1PreparedStatement[];
+  /** SQL (bound: ?1 account, ?2 run) selecting ids of active records absent from the file. */
+  absentIdsSql: string;
+  /** The table full sync deactivates in. */
+  tableName: "people" | "projects";
+}
+
+export const jsonValue = (id: string) => `json_extract(r.data, '$.${id}')`;
+/** The row's value when the column is in the file, else the stored one (omitted columns are left unchanged). */
+export const keepOr = (id: string, table: string, column: string) =>
+  `CASE WHEN json_type(r.data, '$.${id}') IS NULL THEN ${table}.${column} ELSE ${jsonValue(id)} END`;

@@ -1,0 +1,100 @@
+import type { Deps } from "../deps.ts";
+import type { ApplyArgs, ImportKind } from "./kinds.ts";
+import type { SliceOptions, StepOutcome } from "./phase-parse.ts";
+import { type Checkpoint, commitStep, type Phase, type RunContext } from "./run-state.ts";
+
+const END = Number.MAX_SAFE_INTEGER;
+
+/** The last row number of the next `batchRows` rows to apply after `cursor` (END when fewer remain). */
+async function rangeEnd(d1: D1Database, runId: string, cursor: number, batchRows: number) {
+  const row = await d1
+    .prepare(
+      `SELECT row_number FROM import_rows WHERE run_id = ? AND row_number > ? AND action IN ('create', 'update')
+       ORDER BY row_number LIMIT 1 OFFSET ?`,
+    )
+    .bind(runId, cursor, batchRows - 1)
+    .first<{ row_number: number }>();
+  return row?.row_number ?? END;
+}
+
+/**
+ * Applies the planned rows of one range straight from staging (INSERT … SELECT
+ * and UPDATE … FROM: a handful of statements with a handful of parameters per
+ * range, whatever its size). Re-running a range writes the same values, and
+ * the step claim keeps a committed range from being applied twice anyway.
+ */
+export async function rangePhase(
+  deps: Deps,
+  ctx: RunContext,
+  _kind: ImportKind,
+  opts: SliceOptions,
+  statements: (d1: D1Database, a: ApplyArgs) => D1PreparedStatement[],
+  nextPhase: Phase,
+): Promise<StepOutcome> {
+  const d1 = deps.db.$client;
+  const from = ctx.checkpoint.cursor;
+  const to = await rangeEnd(d1, ctx.run.id, from, opts.batchRows);
+  const args: ApplyArgs = {
+    accountId: ctx.run.accountId,
+    runId: ctx.run.id,
+    from,
+    to,
+    now: deps.now(),
+    today: ctx.checkpoint.today ?? new Date(deps.now()).toISOString().slice(0, 10),
+  };
+  const done = to === END;
+  const checkpoint: Checkpoint = {
+    ...ctx.checkpoint,
+    seq: ctx.checkpoint.seq + 1,
+    cursor: done ? 0 : to,
+    phase: done ? nextPhase : ctx.checkpoint.phase,
+  };
+  const ok = await commitStep(deps, ctx, statements(d1, args), { checkpoint, counts: ctx.counts });
+  return { rows: opts.batchRows, stopped: !ok };
+}
+
+export const applyPhase = (deps: Deps, ctx: RunContext, kind: ImportKind, opts: SliceOptions) =>
+  rangePhase(deps, ctx, kind, opts, kind.applyStatements, "approvers");
+
+export async function approversPhase(deps: Deps, ctx: RunContext, kind: ImportKind, opts: SliceOptions) {
+  if (kind.resolvesAfterApply) return rangePhase(deps, ctx, kind, opts, kind.resolveStatements, "deactivate");
+  const checkpoint: Checkpoint = { ...ctx.checkpoint, seq: ctx.checkpoint.seq + 1, phase: "deactivate" };
+  return { rows: 0, stopped: !(await commitStep(deps, ctx, [], { checkpoint, counts: ctx.counts })) };
+}
+
+/** Full sync: deactivates records absent from the file, `batchRows` at a time (nothing to do under upsert). */
+export async function deactivatePhase(
+  deps: Deps,
+  ctx: RunContext,
+  kind: ImportKind,
+  opts: SliceOptions,
+): Promise<StepOutcome> {
+  const d1 = deps.db.$client;
+  const checkpoint: Checkpoint = { ...ctx.checkpoint, seq: ctx.checkpoint.seq + 1 };
+  const writes: D1PreparedStatement[] = [];
+  if (ctx.delivery.syncMode === "full_sync") {
+    const remaining = await d1
+      .prepare(`SELECT count(*) AS n FROM (${kind.absentIdsSql} LIMIT ?3)`)
+      .bind(ctx.run.accountId, ctx.run.id, opts.batchRows + 1)
+      .first<{ n: number }>();
+    writes.push(
+      d1
+        .prepare(`UPDATE ${kind.tableName} SET active = 0, updated_at = ?4 WHERE id IN (${kind.absentIdsSql} LIMIT ?3)`)
+        .bind(ctx.run.accountId, ctx.run.id, opts.batchRows, deps.now()),
+    );
+    if ((remaining?.n ?? 0) <= opts.batchRows) checkpoint.phase = "finish";
+  } else checkpoint.phase = "finish";
+  const ok = await commitStep(deps, ctx, writes, { checkpoint, counts: ctx.counts });
+  return { rows: opts.batchRows, stopped: !ok };
+}
+
+/** The run is applied: its counts are the plan's, so a replay reports the same. */
+export async function finishPhase(deps: Deps, ctx: RunContext): Promise<StepOutcome> {
+  const c = ctx.counts;
+  const message =
+    `Applied: ${c.created} created, ${c.updated} updated, ${c.unchanged} unchanged, ${c.deactivated} deactivated` +
+    (c.skipped ? `, ${c.skipped} rows skipped with errors` : "");
+  const checkpoint: Checkpoint = { ...ctx.checkpoint, seq: ctx.checkpoint.seq + 1 };
+  const ok = await commitStep(deps, ctx, [], { checkpoint, counts: c, status: "applied", message });
+  return { rows: 0, stopped: !ok };
+}

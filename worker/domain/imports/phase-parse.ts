@@ -1,0 +1,153 @@
+import type { Deps } from "../deps.ts";
+import { newId } from "../ids.ts";
+import type { ColumnDef } from "./columns.ts";
+import { describeDialect } from "./csv-dialect.ts";
+import { type CsvRecord, detectDialect, readRecords } from "./csv-reader.ts";
+import { mapHeader, rejectFile } from "./header.ts";
+import type { ImportKind } from "./kinds.ts";
+import { rowValidator } from "./row-validator.ts";
+import { type Checkpoint, type Counts, commitStep, initialCheckpoint, type RunContext } from "./run-state.ts";
+import { errorStatements, type RowError, type StagedRow, stageStatements } from "./staging.ts";
+import { InvalidUtf8 } from "./text-decoding.ts";
+
+export interface SliceOptions {
+  /** Rows per committed step (one atomic batch). */
+  batchRows: number;
+  /** Rows per invocation before handing over to a continuation message. */
+  sliceRows: number;
+}
+
+/** How a phase run ended: more to do in this invocation, budget spent, or another delivery owns the run. */
+export type StepOutcome = { rows: number; stopped: boolean };
+
+const isBlank = (fields: readonly string[]) => fields.every((f) => f.trim() === "");
+// biome-ignore lint/suspicious/noControlCharactersInRegex: any byte above ASCII counts
+const NON_ASCII = /[^\u0000-\u007f]/;
+
+/**
+ * Reads the file from the checkpoint in batches; each batch is validated and
+ * staged (rows and row errors) in one atomic step with the new checkpoint.
+ * Invalid UTF-8 switches to Windows-1252: in place when everything committed so
+ * far was ASCII (identical in both), otherwise by reading again from the start.
+ */
+export async function parsePhase(
+  deps: Deps,
+  ctx: RunContext,
+  kind: ImportKind,
+  opts: SliceOptions,
+): Promise<StepOutcome> {
+  let rows = 0;
+  try {
+    const dialect =
+      ctx.checkpoint.dialect ?? (await detectDialect(deps.bucket, ctx.file.r2Key, ctx.checkpoint.forcedEncoding));
+    const batches = readRecords(deps.bucket, ctx.file.r2Key, dialect, ctx.checkpoint.read, opts.batchRows);
+    for await (const batch of batches) {
+      const checkpoint: Checkpoint = { ...ctx.checkpoint, dialect, seq: ctx.checkpoint.seq + 1, read: batch.end };
+      const counts: Counts = { ...ctx.counts };
+      let records = batch.records;
+      if (!checkpoint.columns) {
+        const [header, ...rest] = records;
+        if (!header) throw rejectFile("The file is empty");
+        checkpoint.columns = mapHeader(kind.table, header.fields).map((c) => c?.id ?? null);
+        records = rest;
+      }
+      const columns = checkpoint.columns.map((id) => kind.table.columns.find((c) => c.id === id) ?? null);
+      const { staged, errors } = validateRecords(kind, columns, records, checkpoint, counts);
+      if (checkpoint.phase === "parse" && batch.done) checkpoint.phase = "check";
+      const d1 = deps.db.$client;
+      const header = columns.map((c) => c?.header ?? null);
+      const writes = [...stageStatements(d1, ctx.run, staged), ...errorStatements(d1, ctx.run, counts, errors)];
+      const ok = await commitStep(deps, ctx, writes, {
+        checkpoint,
+        counts,
+        dialect: { ...describeDialect(dialect), header },
+      });
+      if (!ok) return { rows, stopped: true };
+      rows += batch.records.length;
+      if (batch.done || rows >= opts.sliceRows) break;
+    }
+    return { rows, stopped: false };
+  } catch (err) {
+    if (!(err instanceof InvalidUtf8)) throw err;
+    return { rows, stopped: !(await switchTo1252(deps, ctx)) };
+  }
+}
+
+function validateRecords(
+  kind: ImportKind,
+  columns: (ColumnDef | null)[],
+  records: CsvRecord[],
+  checkpoint: Checkpoint,
+  counts: Counts,
+) {
+  const validate = rowValidator(kind.table, columns);
+  const staged: StagedRow[] = [];
+  const errors: RowError[] = [];
+  const width = columns.length;
+  const checkAscii = checkpoint.dialect?.encoding === "utf-8";
+  for (const rec of records) {
+    if (isBlank(rec.fields)) continue;
+    counts.rows++;
+    if (checkAscii && !checkpoint.nonAscii && rec.fields.some((f) => NON_ASCII.test(f))) checkpoint.nonAscii = true;
+    const extra = rec.fields.slice(width);
+    const ragged = rec.fields.length < width || !isBlank(extra);
+    const rowErrors: RowError[] = [];
+    if (ragged) {
+      checkpoint.ragged++;
+      rowErrors.push({
+        rowNumber: rec.number,
+        column: "(row)",
+        reason: `has ${rec.fields.length} fields; the header has ${width}`,
+        value: null,
+      });
+    }
+    if (rec.quoteProblem) {
+      rowErrors.push({ rowNumber: rec.number, column: "(row)", reason: "has a malformed quoted field", value: null });
+    }
+    const result = validate(rec.fields);
+    if (!result.ok) for (const e of result.errors) rowErrors.push({ rowNumber: rec.number, ...e });
+    if (rowErrors.length) {
+      counts.skipped++;
+      errors.push(...rowErrors);
+    }
+    if (result.key === null) continue;
+    const values = result.ok ? result.values : {};
+    const unique = kind.uniqueColumn ? values[kind.uniqueColumn] : null;
+    staged.push({
+      rowNumber: rec.number,
+      key: result.key,
+      uniqueValue: typeof unique === "string" ? unique : null,
+      newId: newId(kind.idPrefix),
+      values,
+      action: rowErrors.length ? "error" : "pending",
+    });
+  }
+  return { staged, errors };
+}
+
+/** Re-reads the file as Windows-1252; staged rows are dropped first when they held non-ASCII text. */
+async function switchTo1252(deps: Deps, ctx: RunContext): Promise<boolean> {
+  const d1 = deps.db.$client;
+  const restart = ctx.checkpoint.nonAscii;
+  const checkpoint: Checkpoint = restart
+    ? { ...initialCheckpoint("windows-1252"), seq: ctx.checkpoint.seq + 1 }
+    : {
+        ...ctx.checkpoint,
+        seq: ctx.checkpoint.seq + 1,
+        forcedEncoding: "windows-1252",
+        ...(ctx.checkpoint.dialect
+          ? { dialect: { ...ctx.checkpoint.dialect, encoding: "windows-1252" as const } }
+          : {}),
+      };
+  const writes = restart
+    ? [
+        d1.prepare("DELETE FROM import_rows WHERE run_id = ?").bind(ctx.run.id),
+        d1.prepare("DELETE FROM row_errors WHERE run_id = ?").bind(ctx.run.id),
+      ]
+    : [];
+  const counts = restart ? { ...ctx.counts, ...zeroed } : ctx.counts;
+  const dialect = checkpoint.dialect ? { ...ctx.run.dialect, encoding: "windows-1252" } : undefined;
+  return commitStep(deps, ctx, writes, { checkpoint, counts, ...(dialect ? { dialect } : {}) });
+}
+
+const zeroed = { rows: 0, skipped: 0, errors: 0, errorsDropped: 0 };

@@ -1,0 +1,203 @@
+import { and, eq } from "drizzle-orm";
+import { schema } from "../../db/client.ts";
+import type { Deps } from "../deps.ts";
+import { newId } from "../ids.ts";
+import type { Dialect } from "./csv-dialect.ts";
+import type { ReadPosition } from "./csv-reader.ts";
+import type { Encoding } from "./text-decoding.ts";
+
+/**
+ * The phases of a run. Nothing is written outside staging before `apply`, so
+ * every whole-file reject happens while nothing has been applied yet.
+ */
+export type Phase = "parse" | "check" | "plan" | "decide" | "apply" | "approvers" | "deactivate" | "finish";
+
+/** Saved on the run after every committed step; a redelivered message resumes from it. */
+export interface Checkpoint {
+  seq: number;
+  phase: Phase;
+  /** Set after UTF-8 failed: the file is read again as this. */
+  forcedEncoding?: Encoding;
+  dialect?: Dialect;
+  /** Column id per field of the file (null: an unnamed column, ignored). */
+  columns?: (string | null)[];
+  read: ReadPosition;
+  /** Whether committed text had non-ASCII characters (an invalid UTF-8 byte later means re-reading from the start). */
+  nonAscii: boolean;
+  /** Last staged row number handled by the plan/apply phases. */
+  cursor: number;
+  ragged: number;
+  /** The day (UTC) the plan was made; the apply phase uses the same one for Leave Dates. */
+  today?: string;
+  approvedBy?: string;
+}
+
+export interface Counts {
+  /** Data rows read (blank lines not counted). */
+  rows: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  deactivated: number;
+  /** Rows skipped because of errors. */
+  skipped: number;
+  /** Row errors found (stored + dropped). */
+  errors: number;
+  errorsDropped: number;
+}
+
+export const emptyCounts = (): Counts => ({
+  rows: 0,
+  created: 0,
+  updated: 0,
+  unchanged: 0,
+  deactivated: 0,
+  skipped: 0,
+  errors: 0,
+  errorsDropped: 0,
+});
+
+export const initialCheckpoint = (forcedEncoding?: Encoding): Checkpoint => ({
+  seq: 0,
+  phase: "parse",
+  ...(forcedEncoding ? { forcedEncoding } : {}),
+  read: { byteOffset: 0, recordsRead: 0 },
+  nonAscii: false,
+  cursor: 0,
+  ragged: 0,
+});
+
+export type RunRow = typeof schema.importRuns.$inferSelect;
+export type FileRow = typeof schema.receivedFiles.$inferSelect;
+export type DeliveryRow = typeof schema.deliveries.$inferSelect;
+
+/** Everything a step needs about its run, loaded once per invocation. */
+export interface RunContext {
+  run: RunRow;
+  file: FileRow;
+  delivery: DeliveryRow;
+  checkpoint: Checkpoint;
+  counts: Counts;
+  /** Test hook: runs after each committed step (a throw here simulates a crash between steps). */
+  afterCommit?: (seq: number) => void | Promise<void>;
+}
+
+/** The run of a file, created on first sight (one run per file: the unique index makes this race-safe). */
+export async function loadOrCreateRun(deps: Deps, accountId: string, fileId: string): Promise<RunContext | null> {
+  const [file] = await deps.db
+    .select()
+    .from(schema.receivedFiles)
+    .where(and(eq(schema.receivedFiles.id, fileId), eq(schema.receivedFiles.accountId, accountId)))
+    .limit(1);
+  if (!file) return null;
+  const [delivery] = await deps.db
+    .select()
+    .from(schema.deliveries)
+    .where(and(eq(schema.deliveries.id, file.deliveryId), eq(schema.deliveries.accountId, accountId)))
+    .limit(1);
+  if (!delivery) return null;
+  const now = deps.now();
+  await deps.db
+    .insert(schema.importRuns)
+    .values({
+      id: newId("run"),
+      accountId,
+      fileId,
+      deliveryId: file.deliveryId,
+      status: "queued",
+      isTest: file.isTest,
+      checkpoint: initialCheckpoint() as unknown as Record<string, unknown>,
+      counts: emptyCounts() as unknown as Record<string, number>,
+      createdAt: now,
+      updatedAt: now,
+    })
+    .onConflictDoNothing();
+  const [run] = await deps.db
+    .select()
+    .from(schema.importRuns)
+    .where(and(eq(schema.importRuns.fileId, fileId), eq(schema.importRuns.accountId, accountId)))
+    .limit(1);
+  if (!run) return null;
+  return {
+    run,
+    file,
+    delivery,
+    checkpoint: (run.checkpoint ?? initialCheckpoint()) as unknown as Checkpoint,
+    counts: { ...emptyCounts(), ...(run.counts as Partial<Counts> | null) },
+  };
+}
+
+/** Terminal run statuses: a message for such a run is acknowledged and does nothing. */
+export const FINISHED = new Set<RunRow["status"]>(["applied", "tested", "rejected", "held", "failed"]);
+
+export interface StepResult {
+  checkpoint: Checkpoint;
+  counts: Counts;
+  status?: RunRow["status"];
+  message?: string | null;
+  dialect?: Record<string, unknown>;
+}
+
+const fileStatus = (s: RunRow["status"]): FileRow["status"] => (s === "running" || s === "queued" ? "importing" : s);
+
+/**
+ * Commits one step: its writes, its claim (`import_steps`) and the run's new
+ * checkpoint, counts and status, in one atomic `batch()`. Returns false when
+ * another delivery of the message already committed this step (the caller stops).
+ */
+export async function commitStep(
+  deps: Deps,
+  ctx: RunContext,
+  writes: D1PreparedStatement[],
+  next: StepResult,
+): Promise<boolean> {
+  const d1 = deps.db.$client;
+  const now = deps.now();
+  const run = ctx.run;
+  const status = next.status ?? "running";
+  const message = next.message === undefined ? run.message : next.message;
+  const dialect = next.dialect ?? run.dialect;
+  const finishedAt = FINISHED.has(status) ? now : null;
+  try {
+    await d1.batch([
+      d1
+        .prepare("INSERT INTO import_steps (run_id, seq, account_id, created_at) VALUES (?, ?, ?, ?)")
+        .bind(run.id, next.checkpoint.seq, run.accountId, now),
+      ...writes,
+      d1
+        .prepare(
+          `UPDATE import_runs SET checkpoint = ?, counts = ?, dialect = ?, status = ?, message = ?,
+             started_at = coalesce(started_at, ?), finished_at = ?, updated_at = ? WHERE id = ? AND account_id = ?`,
+        )
+        .bind(
+          JSON.stringify(next.checkpoint),
+          JSON.stringify(next.counts),
+          dialect ? JSON.stringify(dialect) : null,
+          status,
+          message,
+          now,
+          finishedAt,
+          now,
+          run.id,
+          run.accountId,
+        ),
+      d1
+        .prepare("UPDATE received_files SET status = ? WHERE id = ? AND account_id = ?")
+        .bind(fileStatus(status), run.fileId, run.accountId),
+    ]);
+  } catch (err) {
+    if (isStepConflict(err)) return false;
+    throw err;
+  }
+  ctx.checkpoint = next.checkpoint;
+  ctx.counts = next.counts;
+  ctx.run = { ...run, status, message, dialect: dialect ?? null, finishedAt, updatedAt: now };
+  await ctx.afterCommit?.(next.checkpoint.seq);
+  return true;
+}
+
+/** True when a batch failed because another delivery already committed this step. */
+export function isStepConflict(err: unknown) {
+  const text = String((err as Error)?.message ?? err);
+  return /UNIQUE constraint failed: import_steps/i.test(text);
+}

@@ -1,0 +1,54 @@
+import { multiRowInsert } from "./d1-bulk.ts";
+import type { RowValues } from "./row-validator.ts";
+import type { Counts, RunRow } from "./run-state.ts";
+
+/** At most this many row errors are stored per run; the rest are counted as dropped. */
+export const MAX_STORED_ERRORS = 1000;
+
+export interface RowError {
+  rowNumber: number;
+  column: string;
+  reason: string;
+  value: string | null;
+}
+
+export interface StagedRow {
+  rowNumber: number;
+  key: string;
+  uniqueValue: string | null;
+  newId: string;
+  values: RowValues;
+  action: "pending" | "error";
+}
+
+/** Inserts for staged rows (`?1` run, `?2` account shared by every row). */
+export function stageStatements(d1: D1Database, run: RunRow, rows: readonly StagedRow[]) {
+  return multiRowInsert(
+    d1,
+    "INSERT INTO import_rows (run_id, account_id, row_number, key, unique_value, new_id, data, action)",
+    "(?1, ?2, ?, ?, ?, ?, ?, ?)",
+    [run.id, run.accountId],
+    rows.map((r) => [r.rowNumber, r.key, r.uniqueValue, r.newId, JSON.stringify(r.values), r.action]),
+  );
+}
+
+/**
+ * Inserts for row errors, keeping at most MAX_STORED_ERRORS per run; `counts`
+ * is updated in place. A replayed step re-inserts the same keys, which the
+ * primary key turns into no-ops.
+ */
+export function errorStatements(d1: D1Database, run: RunRow, counts: Counts, errors: readonly RowError[]) {
+  const stored = counts.errors - counts.errorsDropped;
+  const room = Math.max(0, MAX_STORED_ERRORS - stored);
+  const kept = errors.slice(0, room);
+  counts.errors += errors.length;
+  counts.errorsDropped += errors.length - kept.length;
+  return multiRowInsert(
+    d1,
+    'INSERT INTO row_errors (account_id, run_id, row_number, "column", reason, value)',
+    "(?1, ?2, ?, ?, ?, ?)",
+    [run.accountId, run.id],
+    kept.map((e) => [e.rowNumber, e.column, e.reason, e.value === null ? null : e.value.slice(0, 500)]),
+    "ON CONFLICT DO NOTHING",
+  );
+}
