@@ -41,6 +41,8 @@ export const people = sqliteTable(
     active: integer("active", { mode: "boolean" }).notNull().default(true),
     leaveDate: text("leave_date"),
     source: text("source", { enum: ["setup", "admin", "sync", "scim"] }).notNull(),
+    /** The identity provider's id for this user (SCIM `externalId`). */
+    externalId: text("external_id"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
@@ -50,6 +52,9 @@ export const people = sqliteTable(
       .on(t.accountId, t.employeeNumber)
       .where(sql`employee_number is not null`),
     index("people_account_role").on(t.accountId, t.role, t.active),
+    uniqueIndex("people_account_external_id")
+      .on(t.accountId, t.externalId)
+      .where(sql`external_id is not null`),
   ],
 );
 
@@ -481,4 +486,62 @@ export const importSteps = sqliteTable(
     createdAt: integer("created_at").notNull(),
   },
   (t) => [primaryKey({ columns: [t.runId, t.seq] })],
+);
+
+/**
+ * Where an account wants events sent. Payloads are signed with HMAC-SHA256;
+ * during a rotation both the current and the previous secret sign, so
+ * receivers can switch without downtime. Secrets are stored AES-GCM encrypted.
+ */
+export const webhookEndpoints = sqliteTable(
+  "webhook_endpoints",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id),
+    url: text("url").notNull(),
+    description: text("description"),
+    /** Event types this endpoint receives, e.g. `["file.received", "import.applied"]`. */
+    events: text("events", { mode: "json" }).$type<string[]>().notNull(),
+    secretCipher: text("secret_cipher").notNull(),
+    previousSecretCipher: text("previous_secret_cipher"),
+    /** Until when the previous secret still signs (epoch ms). */
+    previousSecretUntil: integer("previous_secret_until"),
+    status: text("status", { enum: ["enabled", "disabled"] })
+      .notNull()
+      .default("enabled"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("webhook_endpoints_account").on(t.accountId)],
+);
+
+/** One event for one endpoint: the delivery log, and the idempotency key (endpoint, event). */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id),
+    endpointId: text("endpoint_id")
+      .notNull()
+      .references(() => webhookEndpoints.id),
+    eventId: text("event_id").notNull(),
+    eventType: text("event_type").notNull(),
+    payload: text("payload").notNull(),
+    status: text("status", { enum: ["pending", "sending", "delivered", "failed"] }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    claimedAt: integer("claimed_at"),
+    lastStatusCode: integer("last_status_code"),
+    lastError: text("last_error"),
+    createdAt: integer("created_at").notNull(),
+    deliveredAt: integer("delivered_at"),
+  },
+  (t) => [
+    uniqueIndex("webhook_deliveries_event").on(t.endpointId, t.eventId),
+    index("webhook_deliveries_endpoint").on(t.accountId, t.endpointId, t.createdAt),
+    index("webhook_deliveries_status").on(t.status, t.createdAt),
+  ],
 );
