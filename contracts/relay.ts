@@ -98,6 +98,13 @@ export const listFilesResponse = z.object({
 export type ListFilesResponse = z.infer<typeof listFilesResponse>;
 
 /**
+ * `GET /relay/v1/results`: the read-only `results/` folder, in the same shape as
+ * `listFilesResponse` (`<file>.report.json`, `<file>.errors.csv` for each of the
+ * delivery's latest finished files, one per name). `GET /relay/v1/results/:name`
+ * answers one result's bytes.
+ */
+
+/**
  * `DELETE /relay/v1/sessions/current` (with the session header) ends a session
  * when its SSH connection closes, so it stops counting against the delivery's
  * concurrent-session limit at once. Answers 204.

@@ -104,7 +104,7 @@ export async function startWorker(opts: {
   const args = ["dev", "--ip", "127.0.0.1", "--port", String(opts.port), "--persist-to", opts.persistTo];
   args.push("--show-interactive-dev-session=false");
   if (opts.envFile) args.push("--env-file", opts.envFile);
-  const vars = { SLUICE_ENV: "development", ...opts.vars };
+  const vars = { SLUICE_ENV: "development", PUBLIC_URL: `http://127.0.0.1:${opts.port}`, ...opts.vars };
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
   const child = spawn(bin("wrangler"), args, {
     cwd: ROOT,

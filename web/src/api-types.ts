@@ -21,3 +21,4 @@ export type LoginAttempt = InferResponseType<
   200
 >["loginAttempts"][number];
 export type LoginBan = InferResponseType<(typeof api)["login-bans"]["$get"], 200>["bans"][number];
+export type OutboxEmail = InferResponseType<typeof api.outbox.$get, 200>["emails"][number];

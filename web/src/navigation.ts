@@ -4,12 +4,17 @@ import { useEffect, useState } from "react";
 export const routes = {
   fileDelivery: "/admin/integration/file-delivery",
   apiKeys: "/admin/api-keys",
+  outbox: "/admin/outbox",
 } as const;
 
 export type Route = (typeof routes)[keyof typeof routes];
 
 /** What the current path shows. */
-export type Page = { name: "fileDelivery" } | { name: "apiKeys" } | { name: "files"; deliveryId: string };
+export type Page =
+  | { name: "fileDelivery" }
+  | { name: "apiKeys" }
+  | { name: "outbox" }
+  | { name: "files"; deliveryId: string };
 
 /** A delivery's Files view. */
 export const filesPath = (deliveryId: string) => `${routes.fileDelivery}/${encodeURIComponent(deliveryId)}/files`;
@@ -19,6 +24,7 @@ const filesPattern = new RegExp(`^${routes.fileDelivery}/([^/]+)/files$`);
 function parse(path: string): { path: string; page: Page } {
   const clean = path.replace(/\/+$/, "");
   if (clean === routes.apiKeys) return { path: clean, page: { name: "apiKeys" } };
+  if (clean === routes.outbox) return { path: clean, page: { name: "outbox" } };
   const files = filesPattern.exec(clean);
   if (files?.[1]) {
     try {

@@ -52,9 +52,7 @@ export const people = sqliteTable(
       .on(t.accountId, t.employeeNumber)
       .where(sql`employee_number is not null`),
     index("people_account_role").on(t.accountId, t.role, t.active),
-    uniqueIndex("people_account_external_id")
-      .on(t.accountId, t.externalId)
-      .where(sql`external_id is not null`),
+    uniqueIndex("people_account_external_id").on(t.accountId, t.externalId).where(sql`external_id is not null`),
   ],
 );
 

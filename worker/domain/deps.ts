@@ -19,6 +19,7 @@ export interface Deps {
 /** Who is acting: an admin with a session, an API key, the operator or the relay. */
 export interface Principal {
   accountId: string;
-  actorType: "admin" | "api_key";
+  /** `relay`: an SFTP session reading its own delivery's results (read-only). */
+  actorType: "admin" | "api_key" | "relay";
   actorId: string;
 }

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { errorsOf, peopleOf, receive, runOf, runToEnd, setup } from "../domain/imports/testing.ts";
 import { call } from "../test/client.ts";
+import { errorsOf, peopleOf, receive, runOf, runToEnd, setup } from "../test/imports.ts";
 
 describe("import reports API", () => {
   it("reports status, dialect, counts and progress, and pages row errors", async () => {

@@ -256,3 +256,46 @@ describe("brute-force defence", () => {
     ).toEqual({ allowed: true });
   });
 });
+
+describe("results over the relay", () => {
+  it("lists and serves each finished file's report and errors, for this delivery only", {
+    timeout: 30_000,
+  }, async () => {
+    const { t, headers } = await loggedIn();
+    const csv = new TextEncoder().encode(
+      "Email,First Name,Last Name,Role\nada@acme.example,Ada,Lovelace,Admin\nbad-email,Bob,B,Claimant\n",
+    );
+    const created = await call("POST", "/relay/v1/uploads", { headers, json: { name: "users.csv" } });
+    const p1 = await putPart(headers, created.body.uploadId, 1, csv);
+    const done = await call("POST", `/relay/v1/uploads/${created.body.uploadId}/complete`, {
+      headers,
+      json: { size: csv.byteLength, sha256: await sha256(csv), parts: [p1.body] },
+    });
+    for (let i = 0; i < 100; i++) {
+      const file = await call("GET", `/api/v1/files/${done.body.fileId}`, { headers: t.auth });
+      if (["applied", "rejected", "failed"].includes(file.body.status)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const list = await call("GET", "/relay/v1/results", { headers });
+    expect(list.status).toBe(200);
+    expect(list.body.files.map((f: { name: string }) => f.name)).toEqual([
+      "users.csv.report.json",
+      "users.csv.errors.csv",
+    ]);
+    const report = await call("GET", "/relay/v1/results/users.csv.report.json", { headers });
+    expect(report.body).toMatchObject({
+      fileId: done.body.fileId,
+      status: "applied",
+      counts: expect.objectContaining({ created: 1 }),
+    });
+    expect(list.body.files[0].size).toBe(
+      new TextEncoder().encode(`${JSON.stringify(report.body, null, 2)}\n`).byteLength,
+    );
+    const errors = await call("GET", "/relay/v1/results/users.csv.errors.csv", { headers });
+    expect(errors.body).toMatch(/^Row,Column,Reason,Value\r?\n3,Email,/);
+    expect((await call("GET", "/relay/v1/results/other.csv.report.json", { headers })).status).toBe(404);
+    // Another delivery's session sees none of it.
+    const other = await loggedIn();
+    expect((await call("GET", "/relay/v1/results", { headers: other.headers })).body.files).toEqual([]);
+  });
+});

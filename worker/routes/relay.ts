@@ -21,6 +21,7 @@ import {
 import { checkConnection, decideLogin, RELAY_LIMITS } from "../domain/relay/logins.ts";
 import { verifyRelaySession } from "../domain/relay/relay-session.ts";
 import { endSession, touchSession } from "../domain/relay/relay-sessions.ts";
+import { listResults, readResult } from "../domain/relay/results.ts";
 import { AppError, validationFailed } from "../errors.ts";
 import { requireRelay } from "../http/auth.ts";
 import type { AppEnv } from "../http/types.ts";
@@ -138,6 +139,14 @@ export const relay = new Hono<RelayEnv>()
   .delete("/uploads/:id", async (c) => {
     await abortUpload(c.var.deps, c.var.owner, c.req.param("id"));
     return c.body(null, 204);
+  })
+  .use("/results", withSession)
+  .use("/results/*", withSession)
+  .get("/results", async (c) => c.json({ files: await listResults(c.var.deps, c.var.owner) }))
+  .get("/results/:name", async (c) => {
+    const body = await readResult(c.var.deps, c.var.owner, c.req.param("name"));
+    const type = c.req.param("name").endsWith(".json") ? "application/json" : "text/csv; charset=utf-8";
+    return c.body(body, 200, { "content-type": type, "cache-control": "no-store" });
   })
   .get("/files", async (c) => {
     return c.json({ files: await listRecentFiles(c.var.deps, c.var.owner) });

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from "react";
 import { api, unwrap, unwrapEmpty } from "../api-client.ts";
 import { type Credentials, type Delivery, kindLabels } from "../api-types.ts";
-import { formatDateTime } from "../dates.ts";
+import { formatDateTime, useNow } from "../dates.ts";
 import { filesPath, followLink, navigate } from "../navigation.ts";
 import { messageOf } from "../problem.ts";
 import { useSession } from "../session-context.ts";
@@ -15,7 +15,9 @@ import { StatusBadge } from "../ui/status-badge.tsx";
 import { ConnectionDetails } from "./connection-details.tsx";
 import { EditDeliveryDialog } from "./edit-delivery-dialog.tsx";
 import { LoginBansPanel } from "./login-bans-panel.tsx";
+import { LastFile, NextExpected, OverdueBadge } from "./monitoring.tsx";
 import { NewDeliveryDialog } from "./new-delivery-dialog.tsx";
+import { savedMessage } from "./schedule.ts";
 
 type Open =
   | { kind: "none" }
@@ -33,6 +35,7 @@ export function DeliveriesPage() {
   const [loadError, setLoadError] = useState("");
   const [rowError, setRowError] = useState("");
   const [open, setOpen] = useState<Open>({ kind: "none" });
+  const now = useNow();
   const close = () => setOpen({ kind: "none" });
 
   const load = useCallback(async () => {
@@ -96,14 +99,18 @@ export function DeliveriesPage() {
         ) : null}
         {rowError ? <Notice tone="error">{rowError}</Notice> : null}
         <div className="table-wrap">
-          <table className="table">
+          <table className="table deliveries-table">
             <thead>
               <tr>
                 <th scope="col">Name</th>
                 <th scope="col">Kind</th>
                 <th scope="col">Status</th>
+                <th scope="col">Last file</th>
+                <th scope="col">Next expected</th>
                 <th scope="col">SFTP username</th>
-                <th scope="col">Created</th>
+                <th scope="col" className="col-wide-only">
+                  Created
+                </th>
                 <th scope="col" className="col-actions">
                   <span className="visually-hidden">Actions</span>
                 </th>
@@ -113,7 +120,7 @@ export function DeliveriesPage() {
               {deliveries === null && !loadError
                 ? [0, 1, 2].map((i) => (
                     <tr key={i} className="skeleton-row">
-                      <td colSpan={6}>
+                      <td colSpan={8}>
                         <span className="skeleton" />
                         {i === 0 ? <span className="visually-hidden">Loading…</span> : null}
                       </td>
@@ -122,7 +129,7 @@ export function DeliveriesPage() {
                 : null}
               {deliveries?.length === 0 ? (
                 <tr>
-                  <td colSpan={6} className="empty">
+                  <td colSpan={8} className="empty">
                     <p className="empty-title">No inbound deliveries yet</p>
                     <p className="muted">
                       Add a User Sync or Project Sync delivery to get an SFTP login for your IT team.
@@ -139,12 +146,21 @@ export function DeliveriesPage() {
                   </td>
                   <td>{kindLabels[d.kind]}</td>
                   <td>
-                    <StatusBadge status={d.status} />
+                    <span className="badges">
+                      <StatusBadge status={d.status} />
+                      {d.overdue ? <OverdueBadge since={d.overdueSince} timeZone={account.timeZone} /> : null}
+                    </span>
                   </td>
-                  <td>
+                  <td className="nowrap">
+                    <LastFile at={d.lastReceivedAt} timeZone={account.timeZone} now={now} />
+                  </td>
+                  <td className="nowrap">
+                    <NextExpected delivery={d} now={now} />
+                  </td>
+                  <td className="username-cell">
                     <code className="mono">{d.sftp.username}</code>
                   </td>
-                  <td className="nowrap">{formatDateTime(d.createdAt, account.timeZone)}</td>
+                  <td className="nowrap col-wide-only">{formatDateTime(d.createdAt, account.timeZone)}</td>
                   <td className="col-actions">
                     <ActionsMenu
                       label={`Actions for ${d.name}`}
@@ -175,10 +191,10 @@ export function DeliveriesPage() {
         <EditDeliveryDialog
           delivery={editing}
           onClose={close}
-          onSaved={(d) => {
+          onSaved={(d, scheduleChanged) => {
             replace(d);
             close();
-            flash(`${d.name} updated.`);
+            flash(savedMessage(d, scheduleChanged));
           }}
         />
       ) : null}

@@ -1,8 +1,10 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api, unwrap } from "../api-client.ts";
 import { type Delivery, type FileStatus, kindLabels, type ReceivedFile } from "../api-types.ts";
-import { formatDateTime } from "../dates.ts";
+import { formatDateTime, useNow } from "../dates.ts";
 import { EditDeliveryDialog, type EditTab } from "../deliveries/edit-delivery-dialog.tsx";
+import { LastFile, NextExpected, OverdueBadge } from "../deliveries/monitoring.tsx";
+import { savedMessage } from "../deliveries/schedule.ts";
 import { exactBytes, formatBytes } from "../format.ts";
 import { followLink, routes } from "../navigation.ts";
 import { ApiProblem, messageOf } from "../problem.ts";
@@ -60,6 +62,7 @@ export function FilesPage({ deliveryId }: { deliveryId: string }) {
   const [editing, setEditing] = useState<EditTab | null>(null);
   const [announcement, setAnnouncement] = useState("");
   const endNote = useRef<HTMLParagraphElement>(null);
+  const now = useNow();
 
   const firstPage = useCallback(
     () => unwrap(api.deliveries[":id"].files.$get({ param: { id: deliveryId }, query: { limit: String(PAGE_SIZE) } })),
@@ -86,12 +89,17 @@ export function FilesPage({ deliveryId }: { deliveryId: string }) {
     void load();
   }, [load]);
 
+  // The delivery is read again too: a new file changes its last-file time and clears Overdue.
   const refresh = useCallback(async () => {
-    const page = await firstPage();
+    const [d, page] = await Promise.all([
+      unwrap(api.deliveries[":id"].$get({ param: { id: deliveryId } })),
+      firstPage(),
+    ]);
+    setDelivery(d);
     setFiles((current) => merge(current ?? [], page.files));
     // Only the first page was read again: keep the cursor of the pages already loaded, if any.
     setCursor((c) => c ?? page.nextCursor);
-  }, [firstPage]);
+  }, [deliveryId, firstPage]);
 
   // A queued or importing file changes on its own: follow it until it settles (only while the tab is visible).
   const anyBusy = files?.some(busy) ?? false;
@@ -182,6 +190,27 @@ export function FilesPage({ deliveryId }: { deliveryId: string }) {
               <StatusBadge status={delivery.status} />
               <span>
                 SFTP user <code className="mono">{delivery.sftp.username}</code>
+              </span>
+            </>
+          ) : (
+            <span className="skeleton skeleton-inline" />
+          )}
+        </p>
+        <p className="page-meta">
+          {delivery ? (
+            <>
+              {delivery.overdue ? <OverdueBadge since={delivery.overdueSince} timeZone={account.timeZone} /> : null}
+              <span>
+                Last file:{" "}
+                <span className="meta-value">
+                  <LastFile at={delivery.lastReceivedAt} timeZone={account.timeZone} now={now} />
+                </span>
+              </span>
+              <span>
+                Next expected:{" "}
+                <span className="meta-value">
+                  <NextExpected delivery={delivery} now={now} />
+                </span>
               </span>
             </>
           ) : (
@@ -279,10 +308,10 @@ export function FilesPage({ deliveryId }: { deliveryId: string }) {
           delivery={delivery}
           initialTab={editing}
           onClose={() => setEditing(null)}
-          onSaved={(d) => {
+          onSaved={(d, scheduleChanged) => {
             setDelivery(d);
             setEditing(null);
-            flash(`${d.name} updated.`);
+            flash(savedMessage(d, scheduleChanged));
           }}
         />
       ) : null}

@@ -4,6 +4,7 @@ import { ApiKeysPage } from "../api-keys/api-keys-page.tsx";
 import { DeliveriesPage } from "../deliveries/deliveries-page.tsx";
 import { FilesPage } from "../files/files-page.tsx";
 import { followLink, navigate, type Page, type Route, routes, useRoute } from "../navigation.ts";
+import { OutboxPage } from "../outbox/outbox-page.tsx";
 import { useSession } from "../session-context.ts";
 import { FlashContext } from "./flash.ts";
 import { Logo } from "./logo.tsx";
@@ -11,6 +12,7 @@ import { Logo } from "./logo.tsx";
 const nav: { route: Route; label: string; pages: Page["name"][] }[] = [
   { route: routes.fileDelivery, label: "Integration", pages: ["fileDelivery", "files"] },
   { route: routes.apiKeys, label: "API keys", pages: ["apiKeys"] },
+  { route: routes.outbox, label: "Outbox", pages: ["outbox"] },
 ];
 
 function NavLink({ route, label, current }: { route: Route; label: string; current: boolean }) {
@@ -106,6 +108,8 @@ export function AdminShell({ onSignedOut }: { onSignedOut: () => void }) {
           </div>
           {page.name === "apiKeys" ? (
             <ApiKeysPage />
+          ) : page.name === "outbox" ? (
+            <OutboxPage />
           ) : page.name === "files" ? (
             <FilesPage key={page.deliveryId} deliveryId={page.deliveryId} />
           ) : (

@@ -11,6 +11,10 @@ const tones: Record<string, string> = {
   rejected: "negative",
   held: "warning",
   failed: "negative",
+  // Outbox emails
+  pending: "neutral",
+  sending: "info",
+  sent: "positive",
 };
 
 /** A small coloured label for a status word. */

@@ -113,7 +113,7 @@ describe("missed-file alerts", () => {
       /No file was received for the User Sync delivery "HR feed" by .* \(Europe\/London\)/,
     );
     expect(emails[0]?.text).toMatch(/No file has ever been received/);
-    expect(emails[0]?.text).toContain(`/deliveries/${delivery.id}`);
+    expect(emails[0]?.text).toContain(`/admin/integration/file-delivery/${delivery.id}/files`);
     expect(await emailsOf(other.accountId)).toEqual([]);
 
     const after = (await call("GET", `/api/v1/deliveries/${delivery.id}`, { headers: t.auth })).body;

@@ -102,7 +102,7 @@ async function checkDelivery(deps: Deps, d: DeliveryRow, timeZone: string) {
         windowStart: w.start,
         deadline: w.deadline,
         lastReceivedAt: await lastReceivedAt(deps, d.accountId, d.id),
-        link: `${deps.config.PUBLIC_URL.replace(/\/+$/, "")}/deliveries/${d.id}`,
+        link: `${deps.config.PUBLIC_URL.replace(/\/+$/, "")}/admin/integration/file-delivery/${d.id}/files`,
       };
       const content = kind === "missed" ? missedFileEmail(ctx) : rejectedFileEmail(ctx);
       const key = `${kind}:${d.id}:${w.deadline}`;
@@ -215,7 +215,7 @@ export async function noteFileReceived(deps: Deps, accountId: string, deliveryId
     windowStart: receivedAt,
     deadline: receivedAt,
     lastReceivedAt: receivedAt,
-    link: `${deps.config.PUBLIC_URL.replace(/\/+$/, "")}/deliveries/${deliveryId}`,
+    link: `${deps.config.PUBLIC_URL.replace(/\/+$/, "")}/admin/integration/file-delivery/${deliveryId}/files`,
   });
   const key = `received_again:${deliveryId}:${receivedAt}`;
   const emails = emailsFor(recipients, { accountId, kind: "delivery_received_again" }, key, content);

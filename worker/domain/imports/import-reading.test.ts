@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { errorsOf, peopleOf, receive, runOf, runToEnd, setup } from "../../test/imports.ts";
 import { MAX_FILE_BYTES } from "./run-import.ts";
-import { errorsOf, peopleOf, receive, runOf, runToEnd, setup } from "./testing.ts";
 
 function utf16(text: string, bigEndian: boolean) {
   const out = new Uint8Array(2 + text.length * 2);

@@ -1,8 +1,8 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { consumeImport, type ImportMessage, MAX_ATTEMPTS } from "../../jobs/queue.ts";
+import { errorsOf, peopleOf, receive, runOf, runToEnd, type Setup, setup } from "../../test/imports.ts";
 import { advanceImport } from "./run-import.ts";
-import { errorsOf, peopleOf, receive, runOf, runToEnd, type Setup, setup } from "./testing.ts";
 
 function bigFile(n: number) {
   const lines = ["Email,First Name,Last Name,Employee Number,Approver Email"];

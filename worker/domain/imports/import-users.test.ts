@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { errorsOf, fileStatus, peopleOf, receive, runOf, runToEnd, setup } from "./testing.ts";
+import { errorsOf, fileStatus, peopleOf, receive, runOf, runToEnd, setup } from "../../test/imports.ts";
 
 describe("user sync imports", () => {
   it("creates and updates users by email and reports counts and dialect", async () => {

@@ -1,12 +1,12 @@
 /** Test support for the import engine: tenants with a delivery, files put straight into R2 and D1, runs to the end. */
 import { env } from "cloudflare:test";
-import { depsFromEnv } from "../../deps-from-env.ts";
-import type { QueueMessage } from "../../jobs/messages.ts";
-import { call, newTenant } from "../../test/client.ts";
-import type { Deps } from "../deps.ts";
-import { isTestFileName } from "../files/file-names.ts";
-import { newId } from "../ids.ts";
-import { advanceImport, type RunOptions } from "./run-import.ts";
+import { depsFromEnv } from "../deps-from-env.ts";
+import type { Deps } from "../domain/deps.ts";
+import { isTestFileName } from "../domain/files/file-names.ts";
+import { newId } from "../domain/ids.ts";
+import { advanceImport, type RunOptions } from "../domain/imports/run-import.ts";
+import type { QueueMessage } from "../jobs/messages.ts";
+import { call, newTenant } from "./client.ts";
 
 export type Tenant = Awaited<ReturnType<typeof newTenant>>;
 
