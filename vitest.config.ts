@@ -22,6 +22,8 @@ export default defineConfig(async () => {
     ],
     test: {
       include: ["worker/**/*.test.ts"],
+      // Generous: these run real workerd, D1 and queues, often on a busy 2-core machine.
+      testTimeout: 30_000,
       setupFiles: ["./worker/test/apply-migrations.ts"],
     },
   };

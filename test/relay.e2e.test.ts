@@ -196,6 +196,20 @@ describe.each<RelayRuntime>(["node", "deno"])("SFTP through the relay on %s into
     await api("DELETE", `/api/v1/login-bans/${encodeURIComponent("ip:127.0.0.1")}`);
   });
 
+  it("never writes a password, token or session to the relay's or the Worker's log", async () => {
+    const logs = relay.output() + stack.worker.output();
+    expect(logs.length).toBeGreaterThan(0);
+    for (const secret of [
+      password,
+      stack.secrets.RELAY_TOKEN,
+      stack.secrets.CREDENTIALS_KEY,
+      stack.secrets.OPERATOR_TOKEN,
+    ]) {
+      expect(logs).not.toContain(secret as string);
+    }
+    expect(logs).not.toMatch(/slk_[a-z2-9]{40}/);
+  });
+
   it("refuses a banned address before any password check", async () => {
     for (let i = 0; i < 10; i++) await put(["ls"], `wrong-${i}`);
     const before = (await api("GET", `/api/v1/deliveries/${deliveryId}/login-attempts?limit=500`)).body.loginAttempts

@@ -17,9 +17,11 @@ import { imports } from "./routes/imports.ts";
 import { outbox } from "./routes/outbox.ts";
 import { people } from "./routes/people.ts";
 import { relay } from "./routes/relay.ts";
+import { scim } from "./routes/scim.ts";
 import { sessions } from "./routes/sessions.ts";
 import { setup } from "./routes/setup.ts";
 import { specifications } from "./routes/specifications.ts";
+import { webhooks } from "./routes/webhooks.ts";
 
 /** JSON bodies of the API are small; file uploads get their own limit on their own route. */
 export const JSON_BODY_LIMIT = 64 * 1024;
@@ -51,7 +53,8 @@ const apiRoutes = api
   .route("/", audit)
   .route("/", imports)
   .route("/", people)
-  .route("/", specifications);
+  .route("/", specifications)
+  .route("/", webhooks);
 
 api.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
   type: "http",
@@ -102,7 +105,8 @@ export const app = root
   .route("/", dev)
   .route("/", docs)
   .route("/api/v1", apiRoutes)
-  .route("/relay/v1", relay);
+  .route("/relay/v1", relay)
+  .route("/scim/v2", scim);
 
 app.notFound(() => problemResponse(new AppError("not_found", "No such route")));
 app.onError(onError);

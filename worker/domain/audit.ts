@@ -14,12 +14,19 @@ export type AuditAction =
   | "delivery.credentials_regenerated"
   | "login_ban.lifted"
   | "import.approved"
-  | "import.rejected";
+  | "import.rejected"
+  | "webhook.created"
+  | "webhook.updated"
+  | "webhook.deleted"
+  | "webhook.secret_rotated"
+  | "person.created"
+  | "person.updated"
+  | "person.deactivated";
 
 /** The insert for one audit event, to be batched with the change it records. */
 export function auditInsert(
   deps: Pick<Deps, "db" | "now">,
-  actor: Principal | { accountId: string; actorType: "operator" | "system" | "relay"; actorId: string | null },
+  actor: Principal | { accountId: string; actorType: "operator" | "system" | "relay" | "scim"; actorId: string | null },
   action: AuditAction,
   target: { type: string; id: string } | null,
   detail?: Record<string, unknown>,

@@ -1,11 +1,15 @@
 import { checkDueDeliveries } from "../domain/alerts/monitor.ts";
 import type { Deps } from "../domain/deps.ts";
 import { sweepStaleUploads } from "../domain/files/uploads.ts";
+import { requeueStrandedWebhooks } from "../domain/webhooks/deliver.ts";
 
 /** The cron handler: thin, it calls domain code. `now` is the controller's scheduled time. */
 export async function runScheduled(deps: Deps) {
-  const checked = await checkDueDeliveries(deps);
+  const { inline, queued } = await checkDueDeliveries(deps);
   const aborted = await sweepStaleUploads(deps);
-  if (checked > 0 || aborted > 0)
-    console.log(`cron: checked ${checked} due deliveries, aborted ${aborted} stale uploads`);
+  const requeued = await requeueStrandedWebhooks(deps);
+  if (requeued > 0) console.log(`cron: re-enqueued ${requeued} stranded webhook deliveries`);
+  if (inline + queued + aborted > 0) {
+    console.log(`cron: checked ${inline} due deliveries, queued ${queued} more, aborted ${aborted} stale uploads`);
+  }
 }

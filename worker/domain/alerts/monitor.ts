@@ -1,9 +1,11 @@
-import { and, eq, gt, inArray, isNotNull, isNull, lte, max, ne } from "drizzle-orm";
+import { and, eq, gt, inArray, isNotNull, isNull, lte, max, ne, or } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { schema } from "../../db/client.ts";
 import type { Deps } from "../deps.ts";
 import { enqueueEmails, type NewEmail, outboxInsert, pendingEmails } from "../email/outbox.ts";
 import { newId } from "../ids.ts";
+import { deliveryOverdueEvent } from "../webhooks/cause-events.ts";
+import { enqueueEvent, eventBatchItems, type PreparedEvent } from "../webhooks/events.ts";
 import { type AlertContext, missedFileEmail, receivedAgainEmail, rejectedFileEmail } from "./alert-emails.ts";
 import { type Frequency, nextWindowAfter, type Schedule, windowAt } from "./schedule.ts";
 
@@ -73,6 +75,7 @@ async function checkDelivery(deps: Deps, d: DeliveryRow, timeZone: string) {
   const now = deps.now();
   const statements: BatchItem<"sqlite">[] = [];
   const keys: string[] = [];
+  const events: PreparedEvent[] = [];
   let deadline = d.nextDeadlineAt;
   let overdueSince = d.overdueSince;
   let recipients: string[] | null = null;
@@ -120,6 +123,18 @@ async function checkDelivery(deps: Deps, d: DeliveryRow, timeZone: string) {
           })
           .onConflictDoNothing(),
       );
+      if (kind === "missed") {
+        const overdue = await deliveryOverdueEvent(deps, {
+          accountId: d.accountId,
+          deliveryId: d.id,
+          name: d.name,
+          windowStart: w.start,
+          deadline: w.deadline,
+          lastReceivedAt: ctx.lastReceivedAt,
+        });
+        statements.push(...eventBatchItems(overdue));
+        events.push(overdue);
+      }
       for (const email of emailsFor(recipients, { accountId: d.accountId, kind: `delivery_${kind}` }, key, content)) {
         statements.push(outboxInsert(deps, email));
         keys.push(email.idempotencyKey);
@@ -137,6 +152,7 @@ async function checkDelivery(deps: Deps, d: DeliveryRow, timeZone: string) {
   );
   await deps.db.batch(statements as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
   await enqueueByKeys(deps, d.accountId, keys);
+  for (const event of events) await enqueueEvent(deps, event);
 }
 
 async function enqueueByKeys(deps: Deps, accountId: string, keys: string[]) {
@@ -155,37 +171,92 @@ async function enqueueByKeys(deps: Deps, accountId: string, keys: string[]) {
   }
 }
 
+/** Deliveries the cron checks itself; the rest are fanned out to the queue, one message each. */
+const INLINE_CHECKS = 50;
+const PAGE = 1000;
+const MAX_PAGES = 50;
+
 /**
- * The cron's frequency check: one indexed query for deliveries whose next
- * deadline has passed, then each is evaluated. `deps.now()` is the cron's
- * scheduled time, so a run can be replayed for any instant.
+ * The cron's frequency check: an indexed query (paged by deadline and id) for
+ * deliveries whose next deadline has passed. The first few are checked right
+ * here; the rest go to the queue as one `check-delivery` message each, so ten
+ * thousand due deliveries never make one invocation run into the Worker's
+ * query or time limits. `deps.now()` is the cron's scheduled time, carried in
+ * each message, so a run can be replayed for any instant.
  */
-export async function checkDueDeliveries(deps: Deps, limit = 100) {
-  const due = await deps.db
+export async function checkDueDeliveries(deps: Deps) {
+  const now = deps.now();
+  let inline = 0;
+  let queued = 0;
+  let after: { at: number; id: string } | null = null;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const due: { id: string; accountId: string; nextDeadlineAt: number | null }[] = await deps.db
+      .select({
+        id: schema.deliveries.id,
+        accountId: schema.deliveries.accountId,
+        nextDeadlineAt: schema.deliveries.nextDeadlineAt,
+      })
+      .from(schema.deliveries)
+      .where(
+        and(
+          isNotNull(schema.deliveries.nextDeadlineAt),
+          lte(schema.deliveries.nextDeadlineAt, now),
+          isNull(schema.deliveries.deletedAt),
+          eq(schema.deliveries.status, "enabled"),
+          ne(schema.deliveries.frequency, "none"),
+          after
+            ? or(
+                gt(schema.deliveries.nextDeadlineAt, after.at),
+                and(eq(schema.deliveries.nextDeadlineAt, after.at), gt(schema.deliveries.id, after.id)),
+              )
+            : undefined,
+        ),
+      )
+      .orderBy(schema.deliveries.nextDeadlineAt, schema.deliveries.id)
+      .limit(PAGE);
+    const here = due.slice(0, Math.max(0, INLINE_CHECKS - inline));
+    for (const d of here) {
+      await checkDeliveryById(deps, d.accountId, d.id);
+      inline++;
+    }
+    const rest = due.slice(here.length);
+    for (let i = 0; i < rest.length; i += 100) {
+      await deps.queue.sendBatch(
+        rest.slice(i, i + 100).map((d) => ({
+          body: { type: "check-delivery" as const, accountId: d.accountId, deliveryId: d.id, asOf: now },
+        })),
+      );
+    }
+    queued += rest.length;
+    const last = due.at(-1);
+    if (due.length < PAGE || !last || last.nextDeadlineAt === null) break;
+    after = { at: last.nextDeadlineAt, id: last.id };
+  }
+  await enqueueEmails(deps, await pendingEmails(deps, REQUEUE_AFTER_MS));
+  return { inline, queued };
+}
+
+/** Checks one delivery (from the cron, or from its `check-delivery` message). Idempotent. */
+export async function checkDeliveryById(deps: Deps, accountId: string, deliveryId: string) {
+  const [row] = await deps.db
     .select({ delivery: schema.deliveries, timeZone: schema.accounts.timeZone })
     .from(schema.deliveries)
     .innerJoin(schema.accounts, eq(schema.accounts.id, schema.deliveries.accountId))
     .where(
       and(
-        isNotNull(schema.deliveries.nextDeadlineAt),
-        lte(schema.deliveries.nextDeadlineAt, deps.now()),
+        eq(schema.deliveries.id, deliveryId),
+        eq(schema.deliveries.accountId, accountId),
         isNull(schema.deliveries.deletedAt),
         eq(schema.deliveries.status, "enabled"),
-        ne(schema.deliveries.frequency, "none"),
       ),
-    )
-    .orderBy(schema.deliveries.nextDeadlineAt)
-    .limit(limit);
-  for (const { delivery, timeZone } of due) {
-    try {
-      await checkDelivery(deps, delivery, timeZone);
-    } catch (err) {
-      // One broken delivery must not stop the others; the next run tries it again.
-      console.error(`frequency check of delivery ${delivery.id} failed`, err);
-    }
+    );
+  if (!row) return;
+  try {
+    await checkDelivery(deps, row.delivery, row.timeZone);
+  } catch (err) {
+    // One broken delivery must not stop the others; the next run tries it again.
+    console.error(`frequency check of delivery ${deliveryId} failed`, err);
   }
-  await enqueueEmails(deps, await pendingEmails(deps, REQUEUE_AFTER_MS));
-  return due.length;
 }
 
 /**

@@ -5,6 +5,8 @@ import { AppError, notFound } from "../../errors.ts";
 import { noteFileReceived } from "../alerts/monitor.ts";
 import type { Deps } from "../deps.ts";
 import { newId } from "../ids.ts";
+import { fileReceivedEvent } from "../webhooks/cause-events.ts";
+import { enqueueEvent, eventBatchItems, eventUndoItems } from "../webhooks/events.ts";
 import { fileNameProblem, isTestFileName } from "./file-names.ts";
 
 /** Who is uploading: one delivery of one account, from one address. */
@@ -117,6 +119,18 @@ export async function completeUpload(deps: Deps, owner: UploadOwner, id: string,
   }
   const now = deps.now();
   const fileId = newId("fil");
+  const isTest = owner.test === true || isTestFileName(row.name);
+  const received = await fileReceivedEvent(deps, {
+    accountId: owner.accountId,
+    deliveryId: owner.deliveryId,
+    fileId,
+    name: row.name,
+    size: req.size,
+    sha256: req.sha256,
+    via: owner.via,
+    test: isTest,
+    receivedAt: now,
+  });
   await deps.db.batch([
     deps.db.insert(schema.receivedFiles).values({
       id: fileId,
@@ -128,7 +142,7 @@ export async function completeUpload(deps: Deps, owner: UploadOwner, id: string,
       r2Key: row.r2Key,
       sourceIp: row.sourceIp,
       via: owner.via,
-      isTest: owner.test === true || isTestFileName(row.name),
+      isTest,
       status: "queued",
       receivedAt: now,
     }),
@@ -136,6 +150,7 @@ export async function completeUpload(deps: Deps, owner: UploadOwner, id: string,
       .update(schema.uploads)
       .set({ status: "completed", fileId, updatedAt: now })
       .where(eq(schema.uploads.id, row.id)),
+    ...eventBatchItems(received),
   ]);
   try {
     await deps.queue.send({ type: "import", accountId: owner.accountId, fileId });
@@ -143,6 +158,7 @@ export async function completeUpload(deps: Deps, owner: UploadOwner, id: string,
     console.error(`enqueue of file ${fileId} failed; un-recording it`, err);
     await deps.db.batch([
       deps.db.delete(schema.receivedFiles).where(eq(schema.receivedFiles.id, fileId)),
+      ...eventUndoItems(deps, received),
       deps.db
         .update(schema.uploads)
         .set({ status: "aborted", fileId: null, updatedAt: now })
@@ -151,6 +167,7 @@ export async function completeUpload(deps: Deps, owner: UploadOwner, id: string,
     await deps.bucket.delete(row.r2Key);
     throw new AppError("unavailable", "The file could not be queued for import; send it again");
   }
+  await enqueueEvent(deps, received);
   // The file is durable and queued; clearing an overdue state must not fail the upload.
   await noteFileReceived(deps, owner.accountId, owner.deliveryId, now).catch((err) =>
     console.error(`clearing the overdue state of delivery ${owner.deliveryId} failed`, err),

@@ -3,8 +3,10 @@ import { schema } from "../../db/client.ts";
 import { AppError } from "../../errors.ts";
 import { type AuditAction, auditInsert } from "../audit.ts";
 import type { Deps, Principal } from "../deps.ts";
+import { importOutcomeEvent } from "../webhooks/cause-events.ts";
+import { enqueueEvent, eventBatchItems } from "../webhooks/events.ts";
 import { findFileRun } from "./reports.ts";
-import type { Checkpoint } from "./run-state.ts";
+import { type Checkpoint, type Counts, emptyCounts, outcomeRun } from "./run-state.ts";
 
 const notHeld = () => new AppError("conflict", "The file is not held for approval");
 
@@ -35,13 +37,21 @@ export async function decideHeldFile(deps: Deps, actor: Principal, fileId: strin
   ]);
   if (!claimed?.meta.changes) throw notHeld();
   const action: AuditAction = approve ? "import.approved" : "import.rejected";
+  const rejected = approve
+    ? null
+    : await importOutcomeEvent(deps, outcomeRun({ run }), "rejected", {
+        ...emptyCounts(),
+        ...(run.counts as Partial<Counts> | null),
+      });
   await deps.db.batch([
     deps.db
       .update(schema.receivedFiles)
       .set({ status: fileStatus })
       .where(and(eq(schema.receivedFiles.id, file.id), eq(schema.receivedFiles.accountId, actor.accountId))),
     auditInsert(deps, actor, action, { type: "file", id: file.id }, { deliveryId: file.deliveryId }),
+    ...(rejected ? eventBatchItems(rejected) : []),
   ]);
+  if (rejected) await enqueueEvent(deps, rejected);
   if (approve) await deps.queue.send({ type: "import", accountId: actor.accountId, fileId: file.id });
   return { status: fileStatus };
 }

@@ -1,12 +1,14 @@
 import { AppError } from "../../errors.ts";
 import type { Deps } from "../deps.ts";
+import { importOutcomeEvent } from "../webhooks/cause-events.ts";
+import { enqueueEvent, eventStatements } from "../webhooks/events.ts";
 import { rejectFile } from "./header.ts";
 import type { ImportKind } from "./kinds.ts";
 import { applyPhase, approversPhase, deactivatePhase, finishPhase } from "./phase-apply.ts";
 import { parsePhase, type SliceOptions, type StepOutcome } from "./phase-parse.ts";
 import { checkPhase, decidePhase, planPhase } from "./phase-plan.ts";
 import { kindFor } from "./registry.ts";
-import { commitStep, FINISHED, loadOrCreateRun, type Phase, type RunContext } from "./run-state.ts";
+import { commitStep, FINISHED, loadOrCreateRun, outcomeRun, type Phase, type RunContext } from "./run-state.ts";
 
 /** Files larger than this are rejected before a byte is read. */
 export const MAX_FILE_BYTES = 512 * 1024 * 1024;
@@ -98,6 +100,7 @@ export async function failImport(deps: Deps, target: { accountId: string; fileId
   if (!ctx || FINISHED.has(ctx.run.status)) return;
   const d1 = deps.db.$client;
   const now = deps.now();
+  const failed = await importOutcomeEvent(deps, outcomeRun(ctx), "failed", ctx.counts, { onlyIfFailed: true });
   await d1.batch([
     d1
       .prepare(
@@ -110,5 +113,7 @@ export async function failImport(deps: Deps, target: { accountId: string; fileId
         "UPDATE received_files SET status = 'failed' WHERE id = ? AND account_id = ? AND status IN ('queued', 'importing')",
       )
       .bind(ctx.file.id, ctx.file.accountId),
+    ...eventStatements(deps, failed),
   ]);
+  await enqueueEvent(deps, failed);
 }

@@ -2,6 +2,8 @@ import { and, eq } from "drizzle-orm";
 import { schema } from "../../db/client.ts";
 import type { Deps } from "../deps.ts";
 import { newId } from "../ids.ts";
+import { type ImportOutcome, importOutcomeEvent } from "../webhooks/cause-events.ts";
+import { enqueueEvent, eventStatements } from "../webhooks/events.ts";
 import type { Dialect } from "./csv-dialect.ts";
 import type { ReadPosition } from "./csv-reader.ts";
 import type { Encoding } from "./text-decoding.ts";
@@ -158,6 +160,11 @@ export async function commitStep(
   const message = next.message === undefined ? run.message : next.message;
   const dialect = next.dialect ?? run.dialect;
   const finishedAt = FINISHED.has(status) ? now : null;
+  // A run reaching its final status announces it in the same batch (the step's claim keeps it once).
+  const outcome =
+    finishedAt !== null && status !== run.status
+      ? await importOutcomeEvent(deps, outcomeRun(ctx), status as ImportOutcome, next.counts)
+      : null;
   try {
     await d1.batch([
       d1
@@ -184,16 +191,29 @@ export async function commitStep(
       d1
         .prepare("UPDATE received_files SET status = ? WHERE id = ? AND account_id = ?")
         .bind(fileStatus(status), run.fileId, run.accountId),
+      ...(outcome ? eventStatements(deps, outcome) : []),
     ]);
   } catch (err) {
     if (isStepConflict(err)) return false;
     throw err;
   }
+  if (outcome) await enqueueEvent(deps, outcome);
   ctx.checkpoint = next.checkpoint;
   ctx.counts = next.counts;
   ctx.run = { ...run, status, message, dialect: dialect ?? null, finishedAt, updatedAt: now };
   await ctx.afterCommit?.(next.checkpoint.seq);
   return true;
+}
+
+/** The ids a run's webhook events carry. */
+export function outcomeRun(ctx: Pick<RunContext, "run">) {
+  return {
+    accountId: ctx.run.accountId,
+    runId: ctx.run.id,
+    fileId: ctx.run.fileId,
+    deliveryId: ctx.run.deliveryId,
+    test: ctx.run.isTest,
+  };
 }
 
 /** True when a batch failed because another delivery already committed this step. */
