@@ -15,7 +15,8 @@ type Reply =
   | { type: "status"; code: number; message?: string }
   | { type: "handle"; handle: Buffer }
   | { type: "name"; names: { filename: string }[] }
-  | { type: "attrs"; attrs: { size: number; mode: number } };
+  | { type: "attrs"; attrs: { size: number; mode: number } }
+  | { type: "data"; data: Buffer };
 
 /** Stands in for ssh2's server SFTP stream: requests are emitted, replies recorded by id. */
 class FakeSftp extends EventEmitter {
@@ -32,6 +33,9 @@ class FakeSftp extends EventEmitter {
   }
   attrs(id: number, attrs: { size: number; mode: number }) {
     this.replies.set(id, { type: "attrs", attrs });
+  }
+  data(id: number, data: Buffer) {
+    this.replies.set(id, { type: "data", data: Buffer.from(data) });
   }
   end() {}
 
@@ -59,6 +63,17 @@ class MemoryBackend implements DeliveryBackend {
   }
 
   async end() {}
+
+  results: ListedFile[] = [{ name: "users.csv.report.json", size: 11, mtime: 1_700_000_000 }];
+
+  async listResults() {
+    return this.results;
+  }
+
+  async readResult(name: string) {
+    if (name !== "users.csv.report.json") throw new Error("no such result");
+    return new TextEncoder().encode('{"ok":true}');
+  }
 
   async createUpload(name: string): Promise<StartedUpload> {
     this.created.push(name);
@@ -146,7 +161,7 @@ describe("SftpSession", () => {
     expect(backend.created).toEqual([]);
   });
 
-  it("refuses reading, non-CSV names and paths that climb out of the root", async () => {
+  it("refuses reading outside results/, non-CSV names and paths that climb out of the root", async () => {
     const { sftp } = setup();
     expect(await sftp.request("OPEN", "/users.csv", 0x01, {})).toMatchObject({
       code: STATUS.PERMISSION_DENIED,
@@ -159,6 +174,26 @@ describe("SftpSession", () => {
       code: STATUS.NO_SUCH_FILE,
     });
     expect(await sftp.request("STAT", "/a\u0000.csv")).toMatchObject({ code: STATUS.NO_SUCH_FILE });
+  });
+
+  it("lists results/ and serves a result file read-only, in slices, then EOF", async () => {
+    const { sftp } = setup();
+    const dir = await sftp.request("OPENDIR", "/results");
+    if (dir.type !== "handle") throw new Error("no handle");
+    const page = await sftp.request("READDIR", dir.handle);
+    expect(page.type === "name" && page.names.map((n) => n.filename)).toEqual([".", "..", "users.csv.report.json"]);
+    expect(await sftp.request("STAT", "/results/users.csv.report.json")).toMatchObject({ attrs: { size: 11 } });
+    const file = await sftp.request("OPEN", "/results/users.csv.report.json", 0x01, {});
+    if (file.type !== "handle") throw new Error("no handle");
+    expect(await sftp.request("READ", file.handle, 0, 6)).toMatchObject({ type: "data" });
+    const rest = await sftp.request("READ", file.handle, 6, 100);
+    expect(rest.type === "data" && Buffer.from(rest.data).toString()).toBe("true}");
+    expect(await sftp.request("READ", file.handle, 11, 100)).toMatchObject({ code: STATUS.EOF });
+    expect(await sftp.request("WRITE", file.handle, 0, Buffer.from("x"))).toMatchObject({ code: STATUS.FAILURE });
+    expect(await sftp.request("CLOSE", file.handle)).toMatchObject({ code: STATUS.OK });
+    expect(await sftp.request("OPEN", "/results/other.report.json", 0x01, {})).toMatchObject({
+      code: STATUS.NO_SUCH_FILE,
+    });
   });
 
   it("answers REALPATH and STAT for the virtual folders and listed files", async () => {

@@ -32,11 +32,14 @@ export interface SftpSessionOptions {
   onActivity: () => void;
   /** Called whenever the number of open uploads drops to zero. */
   onUploadsDrained: () => void;
+  /** Called before every reply is written (the server batches replies into fewer socket writes). */
+  beforeReply?: () => void;
 }
 
 type Handle =
   | { kind: "upload"; name: UploadName; assembler: PartAssembler<CompleteUploadResponse>; mtime: number }
-  | { kind: "dir"; entries: FileEntry[] };
+  | { kind: "dir"; entries: FileEntry[] }
+  | { kind: "read"; data: Uint8Array; mtime: number };
 
 export class SftpSession {
   private readonly handles = new Map<number, Handle>();
@@ -68,9 +71,7 @@ export class SftpSession {
     on("FSTAT", (id, handle: Buffer) => this.fstat(id, handle));
     on("OPEN", (id, path: string, flags: number) => this.open(id, path, flags));
     on("WRITE", (id, handle: Buffer, offset: number, data: Buffer) => this.write(id, handle, offset, data));
-    on("READ", () => {
-      throw new RelayError("read_unsupported", "reading files is not supported");
-    });
+    on("READ", (id, handle: Buffer, offset: number, length: number) => this.read(id, handle, offset, length));
     on("CLOSE", (id, handle: Buffer) => this.close(id, handle));
     on("OPENDIR", (id, path: string) => this.opendir(id, path));
     on("READDIR", (id, handle: Buffer) => this.readdir(id, handle));
@@ -127,12 +128,17 @@ export class SftpSession {
 
   private fstat(id: number, raw: Buffer): void {
     const handle = this.handle(raw);
-    const attrs = handle.kind === "dir" ? dirAttrs() : fileAttrs(handle.assembler.size, handle.mtime);
+    const attrs =
+      handle.kind === "dir"
+        ? dirAttrs()
+        : handle.kind === "read"
+          ? fileAttrs(handle.data.byteLength, handle.mtime)
+          : fileAttrs(handle.assembler.size, handle.mtime);
     this.send(() => this.sftp.attrs(id, attrs));
   }
 
   private async open(id: number, path: string, flags: number): Promise<void> {
-    if (!(flags & OPEN.WRITE)) throw new RelayError("read_unsupported", "reading files is not supported");
+    if (!(flags & OPEN.WRITE)) return this.openResult(id, path);
     const name = parseUploadPath(path);
     if (flags & OPEN.APPEND) throw new RelayError("resume_unsupported", "resuming uploads is not supported");
     if (!(flags & OPEN.TRUNC) && (await this.lookup(`/${name.openedName}`))) {
@@ -171,7 +177,7 @@ export class SftpSession {
   private async close(id: number, raw: Buffer): Promise<void> {
     const number = raw.length === 4 ? raw.readUInt32BE(0) : -1;
     const handle = this.handle(raw);
-    if (handle.kind === "dir") {
+    if (handle.kind === "dir" || handle.kind === "read") {
       this.handles.delete(number);
       return this.ok(id);
     }
@@ -204,8 +210,9 @@ export class SftpSession {
     const absolute = normalizePath(path);
     let entries: FileEntry[];
     if (absolute === ROOT) entries = rootEntries(await this.listing.get());
-    else if (absolute === RESULTS_DIR) entries = [];
-    else if (await this.lookup(absolute)) throw new RelayError("no_such_file", "not a folder");
+    else if (absolute === RESULTS_DIR) {
+      entries = (await this.options.backend.listResults()).map((f) => entry(f.name, fileAttrs(f.size, f.mtime)));
+    } else if (await this.lookup(absolute)) throw new RelayError("no_such_file", "not a folder");
     else throw new RelayError("no_such_file", "no such folder");
     const number = this.nextHandle++;
     this.handles.set(number, {
@@ -237,8 +244,40 @@ export class SftpSession {
   }
 
   /** Attributes of a path, or undefined when there is nothing there. */
+  /**
+   * `results/<file>.report.json` and `.errors.csv` are read-only: the whole result is fetched at
+   * OPEN (they are small) and READ serves slices of it.
+   */
+  private async openResult(id: number, path: string): Promise<void> {
+    const absolute = normalizePath(path);
+    if (!absolute.startsWith(`${RESULTS_DIR}/`)) {
+      throw new RelayError("permission_denied", "only files in results/ can be read");
+    }
+    const name = absolute.slice(RESULTS_DIR.length + 1);
+    const listed = (await this.options.backend.listResults()).find((f) => f.name === name);
+    if (!listed) throw new RelayError("no_such_file", "no such result");
+    const data = await this.options.backend.readResult(name);
+    const number = this.nextHandle++;
+    this.handles.set(number, { kind: "read", data, mtime: listed.mtime });
+    this.send(() => this.sftp.handle(id, handleBuffer(number)));
+  }
+
+  private read(id: number, raw: Buffer, offset: number, length: number): void {
+    const handle = this.handle(raw);
+    if (handle.kind !== "read") throw new RelayError("permission_denied", "this file is open for writing");
+    if (offset >= handle.data.byteLength) return this.status(id, STATUS.EOF);
+    const chunk = handle.data.subarray(offset, Math.min(handle.data.byteLength, offset + length));
+    this.send(() => this.sftp.data(id, Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
+  }
+
   private async lookup(absolute: string): Promise<Attributes | undefined> {
     if (absolute === ROOT || absolute === RESULTS_DIR) return dirAttrs();
+    if (absolute.startsWith(`${RESULTS_DIR}/`)) {
+      const result = (await this.options.backend.listResults()).find(
+        (f) => f.name === absolute.slice(RESULTS_DIR.length + 1),
+      );
+      return result ? fileAttrs(result.size, result.mtime) : undefined;
+    }
     const name = absolute.slice(1);
     if (name.includes("/")) return undefined;
     const temp = this.temps.get(name);
@@ -274,6 +313,7 @@ export class SftpSession {
   /** Replies are dropped once the channel is gone; ssh2 would otherwise write to a closed channel. */
   private send(reply: () => void): void {
     if (this.closed) return;
+    this.options.beforeReply?.();
     try {
       reply();
     } catch {

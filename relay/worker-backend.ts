@@ -18,6 +18,9 @@ export interface DeliveryBackend {
   createUpload(name: string): Promise<StartedUpload>;
   /** The connection closed: release the session. */
   end(): Promise<void>;
+  /** The read-only `results/` folder. */
+  listResults(): Promise<ListedFile[]>;
+  readResult(name: string): Promise<Uint8Array>;
 }
 
 /**
@@ -40,6 +43,15 @@ export class WorkerBackend implements DeliveryBackend {
   async listFiles(): Promise<ListedFile[]> {
     const { files } = await this.client.listFiles(this.session);
     return files.map((f) => ({ name: f.name, size: f.size, mtime: toSeconds(f.receivedAt) }));
+  }
+
+  async listResults(): Promise<ListedFile[]> {
+    const { files } = await this.client.listResults(this.session);
+    return files.map((f) => ({ name: f.name, size: f.size, mtime: toSeconds(f.receivedAt) }));
+  }
+
+  readResult(name: string): Promise<Uint8Array> {
+    return this.client.readResult(this.session, name);
   }
 
   async end(): Promise<void> {

@@ -1,3 +1,6 @@
+import { once } from "node:events";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RelayError } from "./errors.ts";
 import { FakeWorker } from "./test-support/fake-worker.ts";
@@ -16,7 +19,10 @@ beforeAll(async () => {
     retryBaseMs: 1,
   });
 });
-afterAll(() => worker.stop());
+afterAll(async () => {
+  client.close();
+  await worker.stop();
+});
 
 async function loginAlice() {
   return client.login({
@@ -124,5 +130,166 @@ describe("WorkerClient", () => {
       code: "worker_rejected",
       status: 401,
     });
+  });
+});
+
+/** A bare HTTP server answering part uploads as `answer` says; records what arrived. */
+async function partServer(answer: (req: IncomingMessage, body: Buffer, res: ServerResponse) => void) {
+  const seen: { headers: IncomingMessage["headers"]; body: Buffer }[] = [];
+  let connections = 0;
+  const server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    seen.push({ headers: req.headers, body });
+    answer(req, body, res);
+  });
+  server.on("connection", () => connections++);
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const stop = async () => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  };
+  return { url, seen, connections: () => connections, stop };
+}
+
+const etagFor = (req: IncomingMessage) => {
+  const n = Number(/\/parts\/(\d+)$/.exec(req.url ?? "")?.[1]);
+  return JSON.stringify({ partNumber: n, etag: `e${n}` });
+};
+
+describe("WorkerClient part uploads over node:http", () => {
+  it("sends the bytes as is with Content-Length, token and session, and reuses one connection", async () => {
+    const srv = await partServer((req, _body, res) => {
+      res.writeHead(200, { "content-type": "application/json" }).end(etagFor(req));
+    });
+    const c = new WorkerClient({ baseUrl: `${srv.url}/`, token: "t".repeat(40), relayId: "r" });
+    try {
+      const bytes = new Uint8Array(3 * 1024 * 1024).map((_, i) => i % 251);
+      for (let n = 1; n <= 3; n++) {
+        expect(await c.uploadPart("sess-1", "up/1", n, bytes.subarray(0, bytes.length - n))).toEqual({
+          partNumber: n,
+          etag: `e${n}`,
+        });
+      }
+      expect(srv.seen).toHaveLength(3);
+      const first = srv.seen[0];
+      expect(first?.headers).toMatchObject({
+        authorization: `Bearer ${"t".repeat(40)}`,
+        "x-relay-session": "sess-1",
+        "content-type": "application/octet-stream",
+        "content-length": String(bytes.length - 1),
+      });
+      expect(first?.headers["transfer-encoding"]).toBeUndefined();
+      expect(first?.body.equals(Buffer.from(bytes.subarray(0, bytes.length - 1)))).toBe(true);
+      expect(srv.connections()).toBe(1); // keep-alive: parts share a connection
+    } finally {
+      c.close();
+      await srv.stop();
+    }
+  });
+
+  it("retries 5xx and 429 with backoff, then succeeds", async () => {
+    const statuses = [502, 429];
+    const srv = await partServer((req, _body, res) => {
+      const status = statuses.shift();
+      if (status) res.writeHead(status, { "content-type": "text/html" }).end("<h1>busy</h1>");
+      else res.writeHead(200, { "content-type": "application/json" }).end(etagFor(req));
+    });
+    const c = new WorkerClient({ baseUrl: srv.url, token: "t".repeat(40), relayId: "r", retryBaseMs: 1 });
+    try {
+      expect(await c.uploadPart("s", "u", 7, new Uint8Array(10))).toEqual({ partNumber: 7, etag: "e7" });
+      expect(srv.seen).toHaveLength(3);
+    } finally {
+      c.close();
+      await srv.stop();
+    }
+  });
+
+  it("gives up after the attempt budget when the Worker cannot be reached", async () => {
+    const srv = await partServer(() => undefined);
+    await srv.stop(); // nothing listens on this port any more
+    let attempts = 0;
+    const c = new WorkerClient({
+      baseUrl: srv.url,
+      token: "t".repeat(40),
+      relayId: "r",
+      retryBaseMs: 1,
+      partAttempts: 3,
+      inject: ({ attempt }) => {
+        attempts = attempt;
+        return undefined;
+      },
+    });
+    await expect(c.uploadPart("s", "u", 1, new Uint8Array(10))).rejects.toMatchObject({ code: "worker_unavailable" });
+    expect(attempts).toBe(3);
+    c.close();
+  });
+
+  it("times out a part whose answer does not come, and retries it", async () => {
+    let calls = 0;
+    const srv = await partServer((req, _body, res) => {
+      if (++calls === 1) return; // never answers
+      res.writeHead(200, { "content-type": "application/json" }).end(etagFor(req));
+    });
+    // Parts get four times timeoutMs: 200 ms here.
+    const c = new WorkerClient({
+      baseUrl: srv.url,
+      token: "t".repeat(40),
+      relayId: "r",
+      retryBaseMs: 1,
+      timeoutMs: 50,
+    });
+    try {
+      expect(await c.uploadPart("s", "u", 2, new Uint8Array(10))).toEqual({ partNumber: 2, etag: "e2" });
+      expect(calls).toBe(2);
+    } finally {
+      c.close();
+      await srv.stop();
+    }
+  });
+
+  it("does not retry a 4xx, and keeps the Worker's problem code", async () => {
+    const srv = await partServer((_req, _body, res) => {
+      res
+        .writeHead(409, { "content-type": "application/problem+json" })
+        .end(JSON.stringify({ title: "Upload closed", status: 409, code: "upload_closed" }));
+    });
+    const c = new WorkerClient({ baseUrl: srv.url, token: "t".repeat(40), relayId: "r", retryBaseMs: 1 });
+    try {
+      await expect(c.uploadPart("s", "u", 1, new Uint8Array(10))).rejects.toMatchObject({
+        code: "worker_rejected",
+        status: 409,
+        workerCode: "upload_closed",
+        message: "uploadPart: Upload closed",
+      });
+      expect(srv.seen).toHaveLength(1);
+    } finally {
+      c.close();
+      await srv.stop();
+    }
+  });
+
+  it("rejects a part answer that is not JSON or does not match the contract", async () => {
+    const answers = ["not json", JSON.stringify({ partNumber: "1", etag: 5 })];
+    const srv = await partServer((_req, _body, res) => {
+      res.writeHead(200, { "content-type": "application/json" }).end(answers.shift());
+    });
+    const c = new WorkerClient({ baseUrl: srv.url, token: "t".repeat(40), relayId: "r" });
+    try {
+      await expect(c.uploadPart("s", "u", 1, new Uint8Array(1))).rejects.toMatchObject({
+        code: "invalid_worker_response",
+        message: "uploadPart: response is not JSON",
+      });
+      await expect(c.uploadPart("s", "u", 1, new Uint8Array(1))).rejects.toMatchObject({
+        code: "invalid_worker_response",
+        message: "uploadPart: response does not match the contract",
+      });
+    } finally {
+      c.close();
+      await srv.stop();
+    }
   });
 });

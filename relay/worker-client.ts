@@ -2,7 +2,16 @@
  * The relay's only way to talk to the Worker: one method per `/relay/v1` call in contracts/relay.ts.
  * Every answer is validated with the contract's zod schemas (a Worker speaking another version of
  * the contract fails loudly here, not deep inside an upload), and every error becomes a RelayError.
+ *
+ * Part uploads (8 MiB bodies) go through `node:http`/`node:https` rather than `fetch`: undici copies
+ * an ArrayBufferView request body, so every part was held twice until a GC came round, which cost
+ * the relay ~40 MB of RSS during a large upload. `request().end(bytes)` with an explicit
+ * Content-Length writes the caller's buffer to the socket as is. Small JSON calls keep `fetch`.
  */
+import { Buffer } from "node:buffer";
+import http from "node:http";
+import https from "node:https";
+import { clearTimeout, setTimeout } from "node:timers";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { z } from "zod";
 import {
@@ -24,6 +33,9 @@ import {
 } from "../contracts/relay.ts";
 import { RelayError } from "./errors.ts";
 
+/** A sanity cap on one result file held in memory while a client reads it. */
+const MAX_RESULT_BYTES = 8 * 1024 * 1024;
+
 export type WorkerOperation =
   | "checkConnection"
   | "login"
@@ -32,6 +44,8 @@ export type WorkerOperation =
   | "completeUpload"
   | "abortUpload"
   | "listFiles"
+  | "listResults"
+  | "readResult"
   | "endSession";
 
 /**
@@ -49,6 +63,10 @@ export interface WorkerClientOptions {
   baseUrl: string;
   token: string;
   relayId: string;
+  /**
+   * Replaces the network for every call, part uploads included (tests, bench/discard-relay.ts).
+   * Without it, JSON calls use the global `fetch` and part uploads use `node:http(s)`.
+   */
   fetch?: typeof fetch;
   inject?: FaultInjector;
   /** Tries per part upload, first included. Parts are idempotent (same number overwrites). */
@@ -60,12 +78,17 @@ export interface WorkerClientOptions {
 }
 
 const RETRYABLE_STATUS = (status: number) => status >= 500 || status === 429 || status === 408;
+/** A Worker's answer to a part is a few hundred bytes of JSON; anything far larger is not one. */
+const MAX_PART_RESPONSE_BYTES = 1024 * 1024;
 
 export class WorkerClient {
   readonly relayId: string;
   private readonly baseUrl: string;
   private readonly authorization: string;
   private readonly fetchFn: typeof fetch;
+  /** Part uploads go through fetchFn only when a replacement was given; else through this agent. */
+  private readonly partsViaFetch: boolean;
+  private agent: http.Agent | undefined;
   private readonly inject: FaultInjector | undefined;
   private readonly partAttempts: number;
   private readonly retryBaseMs: number;
@@ -76,6 +99,7 @@ export class WorkerClient {
     this.authorization = `Bearer ${options.token}`;
     this.relayId = options.relayId;
     this.fetchFn = options.fetch ?? fetch;
+    this.partsViaFetch = options.fetch !== undefined;
     this.inject = options.inject;
     this.partAttempts = Math.max(1, options.partAttempts ?? 4);
     this.retryBaseMs = options.retryBaseMs ?? 200;
@@ -145,8 +169,43 @@ export class WorkerClient {
     await this.call("endSession", "DELETE", "/relay/v1/sessions/current", null, { session });
   }
 
+  /** `results/`: each finished file's report and errors, in the same shape as the file listing. */
+  listResults(session: string): Promise<ListFilesResponse> {
+    return this.call("listResults", "GET", "/relay/v1/results", listFilesResponse, { session });
+  }
+
+  /** One result file's bytes (reports are small: at most 1,000 row errors are kept per import). */
+  async readResult(session: string, name: string): Promise<Uint8Array> {
+    const path = `/relay/v1/results/${encodeURIComponent(name)}`;
+    let response: Response;
+    try {
+      const injected = await this.inject?.({ op: "readResult", method: "GET", path, attempt: 1 });
+      if (injected instanceof Error) throw injected;
+      response =
+        injected ??
+        (await this.fetchFn(`${this.baseUrl}${path}`, {
+          headers: { authorization: this.authorization, [RELAY_SESSION_HEADER]: session },
+          signal: AbortSignal.timeout(this.timeoutMs),
+        }));
+    } catch (err) {
+      throw new RelayError("worker_unavailable", "readResult: Worker unreachable", { cause: err });
+    }
+    if (!response.ok) throw await toRelayError("readResult", response);
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    if (bytes.byteLength > MAX_RESULT_BYTES) {
+      throw new RelayError("invalid_worker_response", "readResult: result is unexpectedly large");
+    }
+    return bytes;
+  }
+
   listFiles(session: string): Promise<ListFilesResponse> {
     return this.call("listFiles", "GET", "/relay/v1/files", listFilesResponse, { session });
+  }
+
+  /** Closes the kept-alive connections of part uploads (they would otherwise idle until the server drops them). */
+  close(): void {
+    this.agent?.destroy();
+    this.agent = undefined;
   }
 
   private async call<S extends z.ZodType | null>(
@@ -172,14 +231,18 @@ export class WorkerClient {
     try {
       const injected = await this.inject?.({ op, method, path, attempt: options.attempt ?? 1 });
       if (injected instanceof Error) throw injected;
-      response =
-        injected ??
-        (await this.fetchFn(`${this.baseUrl}${path}`, {
+      const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+      if (injected) response = injected;
+      else if (options.body !== undefined && !this.partsViaFetch) {
+        response = await this.sendBytes(method, path, headers, options.body, timeoutMs);
+      } else {
+        response = await this.fetchFn(`${this.baseUrl}${path}`, {
           method,
           headers,
           body: body as RequestInit["body"],
-          signal: AbortSignal.timeout(options.timeoutMs ?? this.timeoutMs),
-        }));
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+      }
     } catch (err) {
       throw new RelayError("worker_unavailable", `${op}: Worker unreachable`, { cause: err });
     }
@@ -202,6 +265,70 @@ export class WorkerClient {
       });
     }
     return parsed.data as never;
+  }
+
+  /**
+   * One request with a binary body through `node:http(s)`, with no copy of `bytes`: the buffer is
+   * handed to the socket and referenced only until the request settles. The answer (small JSON)
+   * is read whole and wrapped in a Response so that `call` treats it like a fetch answer. Rejects
+   * on network errors and when `timeoutMs` passes before the whole answer has arrived.
+   */
+  private sendBytes(
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    bytes: Uint8Array,
+    timeoutMs: number,
+  ): Promise<Response> {
+    const url = new URL(`${this.baseUrl}${path}`);
+    const secure = url.protocol === "https:";
+    // One keep-alive agent per client: consecutive parts reuse a connection instead of a new
+    // TCP (and TLS) handshake each. A reused connection the server has just closed fails with
+    // ECONNRESET, which is a network error and so is retried like any other. Idle connections are
+    // dropped after 15 s (or sooner if the server's Keep-Alive header says so).
+    this.agent ??= new (secure ? https.Agent : http.Agent)({ keepAlive: true, maxSockets: 8, timeout: 15_000 });
+    const agent = this.agent;
+    return new Promise<Response>((resolve, reject) => {
+      let settled = false;
+      const finish = (err: Error | undefined, response?: Response) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (err) {
+          req.destroy();
+          reject(err);
+        } else resolve(response as Response);
+      };
+      const req = (secure ? https : http).request(url, {
+        method,
+        agent,
+        headers: { ...headers, "content-length": String(bytes.byteLength) },
+      });
+      // Nagle would hold the body's last short segment back until the server ACKs, per part.
+      req.setNoDelay(true);
+      const timer = setTimeout(() => finish(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      req.on("error", (err) => finish(err));
+      req.on("response", (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on("data", (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_PART_RESPONSE_BYTES) return finish(new Error("the answer to a part is too large"));
+          chunks.push(chunk);
+        });
+        res.on("error", (err) => finish(err));
+        res.on("end", () => {
+          const status = res.statusCode ?? 0;
+          if (status < 200 || status > 599) return finish(new Error(`unexpected HTTP status ${status}`));
+          const text = Buffer.concat(chunks).toString("utf8");
+          const noBody = status === 204 || status === 205 || status === 304;
+          const contentType = res.headers["content-type"];
+          const init: ResponseInit = { status, headers: contentType ? { "content-type": contentType } : {} };
+          finish(undefined, new Response(noBody ? null : text, init));
+        });
+      });
+      req.end(bytes);
+    });
   }
 }
 

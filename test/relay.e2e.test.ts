@@ -104,6 +104,38 @@ describe.each<RelayRuntime>(["node", "deno"])("SFTP through the relay on %s into
     expect(names.some((n) => n.includes("filepart"))).toBe(false);
   });
 
+  it("serves each finished file's report and errors read-only under results/", async () => {
+    writeFileSync(
+      join(dir, "people.csv"),
+      "Email,First Name,Last Name\nada@relay.example,Ada,Lovelace\nnot-an-email,Bob,B\n",
+    );
+    expect((await put(["put people.csv results-people.csv"])).code).toBe(0);
+    const file = (await files()).find((f) => f.name === "results-people.csv");
+    let status = "";
+    for (let i = 0; i < 150 && !["applied", "rejected", "failed"].includes(status); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      status = (await api("GET", `/api/v1/files/${file?.id}`)).body.status;
+    }
+    expect(status).toBe("applied");
+    const res = await put([
+      "ls -l results",
+      "get results/results-people.csv.report.json report.json",
+      "get results/results-people.csv.errors.csv errors.csv",
+    ]);
+    expect(res.stderr).toBe("");
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain("results-people.csv.report.json");
+    const report = JSON.parse(readFileSync(join(dir, "report.json"), "utf8"));
+    expect(report).toMatchObject({
+      fileId: file?.id,
+      status: "applied",
+      counts: expect.objectContaining({ created: 1 }),
+    });
+    expect(readFileSync(join(dir, "errors.csv"), "utf8")).toMatch(/^Row,Column,Reason,Value\r?\n3,Email,/);
+    const denied = await put(["put people.csv results/sneaky.csv"]);
+    expect(denied.code).not.toBe(0);
+  });
+
   it("uploads with lftp", async () => {
     const data = randomBytes(300_000);
     writeFileSync(join(dir, "lftp.bin"), data);

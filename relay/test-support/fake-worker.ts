@@ -147,6 +147,13 @@ export class FakeWorker {
       res.writeHead(204).end();
       return;
     }
+    if (req.method === "GET" && path === "/relay/v1/results") {
+      // Results appear once files are imported; the fake Worker imports nothing.
+      return send(res, 200, { files: [] });
+    }
+    if (req.method === "GET" && path.startsWith("/relay/v1/results/")) {
+      return send(res, 404, problemBody(404, "not_found"));
+    }
     if (req.method === "GET" && path === "/relay/v1/files") {
       return send(res, 200, {
         files: [...this.files].reverse().map((f) => ({
