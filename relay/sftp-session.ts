@@ -265,7 +265,10 @@ export class SftpSession {
   private read(id: number, raw: Buffer, offset: number, length: number): void {
     const handle = this.handle(raw);
     if (handle.kind !== "read") throw new RelayError("permission_denied", "this file is open for writing");
-    if (offset >= handle.data.byteLength) return this.status(id, STATUS.EOF);
+    if (offset >= handle.data.byteLength) {
+      this.status(id, STATUS.EOF);
+      return;
+    }
     const chunk = handle.data.subarray(offset, Math.min(handle.data.byteLength, offset + length));
     this.send(() => this.sftp.data(id, Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
   }
