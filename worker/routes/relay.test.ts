@@ -299,3 +299,35 @@ describe("results over the relay", () => {
     expect((await call("GET", "/relay/v1/results", { headers: other.headers })).body.files).toEqual([]);
   });
 });
+
+describe("import summary emails", () => {
+  it("emails the delivery's notification address a summary when the import finishes", { timeout: 30_000 }, async () => {
+    const { t, delivery, headers } = await loggedIn();
+    await call("PATCH", `/api/v1/deliveries/${delivery.id}`, {
+      headers: t.auth,
+      json: { notificationEmail: "hr-it@acme.example" },
+    });
+    const csv = new TextEncoder().encode("Email,First Name,Last Name\nada@acme.example,Ada,Lovelace\nbad,B,B\n");
+    const created = await call("POST", "/relay/v1/uploads", { headers, json: { name: "users.csv" } });
+    const p1 = await putPart(headers, created.body.uploadId, 1, csv);
+    await call("POST", `/relay/v1/uploads/${created.body.uploadId}/complete`, {
+      headers,
+      json: { size: csv.byteLength, sha256: await sha256(csv), parts: [p1.body] },
+    });
+    let emails: { to: string; subject: string; kind: string; text: string; status: string }[] = [];
+    for (let i = 0; i < 150 && !emails.some((e) => e.status === "sent"); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      emails = (await call("GET", "/api/v1/outbox", { headers: t.auth })).body.emails;
+    }
+    expect(emails).toEqual([
+      expect.objectContaining({
+        to: "hr-it@acme.example",
+        kind: "import_summary",
+        subject: "Sluice: users.csv applied with 1 row error",
+        status: "sent",
+      }),
+    ]);
+    expect(emails[0]?.text).toMatch(/Rows: 2\. Created: 1\./);
+    expect(emails[0]?.text).not.toContain("Ada");
+  });
+});

@@ -2,7 +2,7 @@ import { and, eq, gt, inArray, isNotNull, isNull, lte, max, ne, or } from "drizz
 import type { BatchItem } from "drizzle-orm/batch";
 import { schema } from "../../db/client.ts";
 import type { Deps } from "../deps.ts";
-import { enqueueEmails, type NewEmail, outboxInsert, pendingEmails } from "../email/outbox.ts";
+import { enqueueByKeys, enqueueEmails, type NewEmail, outboxInsert, pendingEmails } from "../email/outbox.ts";
 import { newId } from "../ids.ts";
 import { deliveryOverdueEvent } from "../webhooks/cause-events.ts";
 import { enqueueEvent, eventBatchItems, type PreparedEvent } from "../webhooks/events.ts";
@@ -153,22 +153,6 @@ async function checkDelivery(deps: Deps, d: DeliveryRow, timeZone: string) {
   await deps.db.batch(statements as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
   await enqueueByKeys(deps, d.accountId, keys);
   for (const event of events) await enqueueEvent(deps, event);
-}
-
-async function enqueueByKeys(deps: Deps, accountId: string, keys: string[]) {
-  for (let i = 0; i < keys.length; i += 50) {
-    const rows = await deps.db
-      .select({ id: schema.emailOutbox.id, accountId: schema.emailOutbox.accountId })
-      .from(schema.emailOutbox)
-      .where(
-        and(
-          eq(schema.emailOutbox.accountId, accountId),
-          eq(schema.emailOutbox.status, "pending"),
-          inArray(schema.emailOutbox.idempotencyKey, keys.slice(i, i + 50)),
-        ),
-      );
-    await enqueueEmails(deps, rows);
-  }
 }
 
 /** Deliveries the cron checks itself; the rest are fanned out to the queue, one message each. */

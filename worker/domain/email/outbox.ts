@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, or, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, lt, or, sql } from "drizzle-orm";
 import { schema } from "../../db/client.ts";
 import type { Deps } from "../deps.ts";
 import { newId } from "../ids.ts";
@@ -60,6 +60,23 @@ export async function enqueueEmails(deps: Pick<Deps, "queue">, emails: { id: str
   await deps.queue.sendBatch(
     emails.map((e) => ({ body: { type: "email" as const, accountId: e.accountId, outboxId: e.id } })),
   );
+}
+
+/** Hands the still-pending emails with these idempotency keys to the queue. */
+export async function enqueueByKeys(deps: Pick<Deps, "db" | "queue">, accountId: string, keys: string[]) {
+  for (let i = 0; i < keys.length; i += 50) {
+    const rows = await deps.db
+      .select({ id: schema.emailOutbox.id, accountId: schema.emailOutbox.accountId })
+      .from(schema.emailOutbox)
+      .where(
+        and(
+          eq(schema.emailOutbox.accountId, accountId),
+          eq(schema.emailOutbox.status, "pending"),
+          inArray(schema.emailOutbox.idempotencyKey, keys.slice(i, i + 50)),
+        ),
+      );
+    await enqueueEmails(deps, rows);
+  }
 }
 
 export type DeliveryOutcome = "sent" | "already-done" | "retry" | "failed";

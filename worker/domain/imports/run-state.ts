@@ -1,11 +1,13 @@
 import { and, eq } from "drizzle-orm";
 import { schema } from "../../db/client.ts";
 import type { Deps } from "../deps.ts";
+import { enqueueByKeys } from "../email/outbox.ts";
 import { newId } from "../ids.ts";
 import { type ImportOutcome, importOutcomeEvent } from "../webhooks/cause-events.ts";
 import { enqueueEvent, eventStatements } from "../webhooks/events.ts";
 import type { Dialect } from "./csv-dialect.ts";
 import type { ReadPosition } from "./csv-reader.ts";
+import { importSummary, summaryInsert } from "./summary-email.ts";
 import type { Encoding } from "./text-decoding.ts";
 
 /**
@@ -165,6 +167,25 @@ export async function commitStep(
     finishedAt !== null && status !== run.status
       ? await importOutcomeEvent(deps, outcomeRun(ctx), status as ImportOutcome, next.counts)
       : null;
+  // …and emails its summary to the delivery's notification address, in the same batch.
+  const summary =
+    outcome && ctx.delivery.notificationEmail
+      ? summaryInsert(d1, {
+          accountId: run.accountId,
+          runId: run.id,
+          status,
+          to: ctx.delivery.notificationEmail,
+          now,
+          ...importSummary({
+            fileName: ctx.file.name,
+            deliveryName: ctx.delivery.name,
+            status,
+            counts: next.counts,
+            message,
+            link: `${deps.config.PUBLIC_URL.replace(/\/+$/, "")}/admin/integration/file-delivery/${run.deliveryId}/files`,
+          }),
+        })
+      : null;
   try {
     await d1.batch([
       d1
@@ -192,12 +213,14 @@ export async function commitStep(
         .prepare("UPDATE received_files SET status = ? WHERE id = ? AND account_id = ?")
         .bind(fileStatus(status), run.fileId, run.accountId),
       ...(outcome ? eventStatements(deps, outcome) : []),
+      ...(summary ? [summary.statement] : []),
     ]);
   } catch (err) {
     if (isStepConflict(err)) return false;
     throw err;
   }
   if (outcome) await enqueueEvent(deps, outcome);
+  if (summary) await enqueueByKeys(deps, run.accountId, [summary.key]);
   ctx.checkpoint = next.checkpoint;
   ctx.counts = next.counts;
   ctx.run = { ...run, status, message, dialect: dialect ?? null, finishedAt, updatedAt: now };
