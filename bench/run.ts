@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildRelayBundles } from "./build.ts";
+import { cronRow } from "./cron.ts";
 import { httpUpload, startBenchRelay, startBenchStack, startBundledRelay } from "./e2e.ts";
 import { loginSeries, MB, MiB, makeCsvFile, makeKey, timedPut } from "./measure.ts";
 import { onStop, stopAll } from "./proc.ts";
@@ -130,6 +131,10 @@ async function main(): Promise<void> {
   }
 
   const rows = buildRows(results, rssMb);
+  if (process.env.BENCH_SKIP_CRON !== "1") {
+    log("frequency cron over 10,000 due deliveries");
+    rows.push(await cronRow());
+  }
   const settingsLine =
     `cipher ${CIPHER}; protocol file ${settings.protocolMb} MiB, e2e ${settings.e2eMb} MiB, ` +
     `${settings.reps} interleaved reps (best shown), ${settings.logins} logins per target`;

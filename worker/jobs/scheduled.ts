@@ -9,7 +9,9 @@ export async function runScheduled(deps: Deps) {
   const aborted = await sweepStaleUploads(deps);
   const requeued = await requeueStrandedWebhooks(deps);
   if (requeued > 0) console.log(`cron: re-enqueued ${requeued} stranded webhook deliveries`);
+  const summary = { inline, queued, aborted, requeuedWebhooks: requeued };
   if (inline + queued + aborted > 0) {
     console.log(`cron: checked ${inline} due deliveries, queued ${queued} more, aborted ${aborted} stale uploads`);
   }
+  return summary;
 }

@@ -15,6 +15,8 @@ export const dev = new Hono<AppEnv>().get("/__scheduled", async (c) => {
   const time = c.req.query("time");
   const now = time === undefined ? Date.now() : Number(time);
   if (!Number.isFinite(now)) throw new AppError("bad_request", "time must be epoch milliseconds");
-  await runScheduled({ ...deps, now: () => now });
-  return c.text(`Ran scheduled event for ${new Date(now).toISOString()}`);
+  const r = await runScheduled({ ...deps, now: () => now });
+  return c.text(
+    `Ran scheduled event for ${new Date(now).toISOString()}: checked ${r.inline} due deliveries, queued ${r.queued} more`,
+  );
 });

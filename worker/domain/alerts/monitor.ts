@@ -155,15 +155,16 @@ async function checkDelivery(deps: Deps, d: DeliveryRow, timeZone: string) {
   for (const event of events) await enqueueEvent(deps, event);
 }
 
-/** Deliveries the cron checks itself; the rest are fanned out to the queue, one message each. */
+/** Up to this many due deliveries the cron checks itself; more are fanned out to the queue, one message each. */
 const INLINE_CHECKS = 50;
-const PAGE = 1000;
-const MAX_PAGES = 50;
+/** Ids only, so one page (one query) covers ten thousand due deliveries. */
+const PAGE = 10_000;
+const MAX_PAGES = 10;
 
 /**
  * The cron's frequency check: an indexed query (paged by deadline and id) for
- * deliveries whose next deadline has passed. The first few are checked right
- * here; the rest go to the queue as one `check-delivery` message each, so ten
+ * deliveries whose next deadline has passed. A few are checked right here;
+ * when there are more, all go to the queue as one `check-delivery` message each, so ten
  * thousand due deliveries never make one invocation run into the Worker's
  * query or time limits. `deps.now()` is the cron's scheduled time, carried in
  * each message, so a run can be replayed for any instant.
@@ -198,7 +199,8 @@ export async function checkDueDeliveries(deps: Deps) {
       )
       .orderBy(schema.deliveries.nextDeadlineAt, schema.deliveries.id)
       .limit(PAGE);
-    const here = due.slice(0, Math.max(0, INLINE_CHECKS - inline));
+    // A handful are checked right here (no queue round trip); a crowd all goes to the queue.
+    const here = page === 0 && due.length <= INLINE_CHECKS ? due : [];
     for (const d of here) {
       await checkDeliveryById(deps, d.accountId, d.id);
       inline++;
