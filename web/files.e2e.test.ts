@@ -142,6 +142,7 @@ describe("files and access", () => {
 
     // IT sends a file through the relay; it shows up with its size, and downloads byte for byte.
     const rows = ["Email,First Name,Last Name,Department"];
+    rows.push("not-an-email,Broken,Row,Engineering");
     for (let i = 0; i < 60; i++) rows.push(`person${i}@globex.example,Person,Number ${i},Engineering`);
     const data = new TextEncoder().encode(`${rows.join("\r\n")}\r\n`);
     const granted = await login(username, password, "198.51.100.20");
@@ -171,6 +172,37 @@ describe("files and access", () => {
     expect(download.suggestedFilename()).toBe("users.csv");
     const downloaded = await readFile((await download.path()) as string);
     expect(Buffer.compare(downloaded, Buffer.from(data))).toBe(0);
+
+    // The import report: once applied, its counts and the row error, with the errors CSV to download.
+    await fileRow.getByRole("button", { name: "Report for users.csv" }).click();
+    const report = page.getByRole("dialog", { name: "Import report: users.csv" });
+    await report.getByText("Applied", { exact: true }).waitFor({ timeout: 60_000 });
+    const count = (label: string) =>
+      report
+        .locator(".report-count")
+        .filter({ has: page.getByText(label, { exact: true }) })
+        .locator("dd");
+    expect(await count("Rows").textContent()).toBe("61");
+    expect(await count("Created").textContent()).toBe("60");
+    expect(await count("Errors").textContent()).toBe("1");
+    await report.getByText("UTF-8", { exact: false }).first().waitFor();
+    await report.getByText("Comma", { exact: true }).waitFor();
+    const errorRow = report.getByRole("table", { name: "Row errors" }).getByRole("row", { name: /not-an-email/ });
+    await errorRow.getByText("is not an email address").waitFor();
+    await errorRow.getByRole("cell", { name: "Email", exact: true }).waitFor();
+    await report.getByLabel("Column").selectOption("Email");
+    await errorRow.waitFor();
+    await report.getByLabel("Column").selectOption("All columns");
+    await errorRow.waitFor();
+    await shot("sluice-file-report.png");
+    const [errorsCsv] = await Promise.all([
+      page.waitForEvent("download"),
+      report.getByRole("link", { name: "Download errors (CSV)" }).click(),
+    ]);
+    expect(await readFile((await errorsCsv.path()) as string, "utf8")).toMatch(/not-an-email/);
+    expect(await report.getByRole("button", { name: "Approve" }).count(), "not held").toBe(0);
+    await report.getByRole("button", { name: "Close" }).last().click();
+    await report.waitFor({ state: "detached" });
 
     // A refused login: the client learns nothing, the admin sees the real reason.
     expect((await login(username, "not the password", "203.0.113.7")).status).toBe(403);
@@ -266,6 +298,29 @@ describe("files and access", () => {
     await page.getByRole("link", { name: "HR feed" }).click();
     await page.getByRole("heading", { name: "HR feed", level: 1 }).waitFor();
     await page.getByRole("row", { name: /^users\.csv/ }).waitFor();
+
+    // People: the imported people, searchable.
+    await page.getByRole("navigation", { name: "Admin" }).getByRole("link", { name: "People" }).click();
+    await page.getByRole("heading", { name: "People", level: 1 }).waitFor();
+    await page.getByRole("row", { name: /person0@globex\.example/ }).waitFor();
+    await page.getByLabel("Search people").fill("person42@");
+    await page
+      .getByRole("row", { name: /person42@globex\.example/ })
+      .getByText("Number 42")
+      .waitFor();
+    await page.getByRole("row", { name: /person0@globex\.example/ }).waitFor({ state: "detached" });
+    await page.getByText("1 person shown.").waitFor();
+    expect(await page.getByRole("row").count(), "the header and one person").toBe(2);
+    await shot("sluice-people.png");
+
+    // Downloads: the public specifications and templates.
+    await page.getByRole("navigation", { name: "Admin" }).getByRole("link", { name: "Downloads" }).click();
+    const spec = page.getByRole("link", { name: "Open User Import Specification" });
+    const specRes = await fetch(new URL((await spec.getAttribute("href")) as string, base));
+    expect(specRes.status).toBe(200);
+    expect(specRes.headers.get("content-type")).toMatch(/text\/html/);
+    const template = page.getByRole("link", { name: "Download project template (CSV)" });
+    expect((await fetch(new URL((await template.getAttribute("href")) as string, base))).status).toBe(200);
 
     expect(consoleProblems.filter((m) => /Content Security Policy|Refused to/i.test(m))).toEqual([]);
   });

@@ -22,3 +22,7 @@ export type LoginAttempt = InferResponseType<
 >["loginAttempts"][number];
 export type LoginBan = InferResponseType<(typeof api)["login-bans"]["$get"], 200>["bans"][number];
 export type OutboxEmail = InferResponseType<typeof api.outbox.$get, 200>["emails"][number];
+export type ImportReport = InferResponseType<(typeof api.files)[":id"]["report"]["$get"], 200>;
+export type RowError = InferResponseType<(typeof api.files)[":id"]["errors"]["$get"], 200>["errors"][number];
+export type Person = InferResponseType<typeof api.people.$get, 200>["people"][number];
+export type Project = InferResponseType<typeof api.projects.$get, 200>["projects"][number];

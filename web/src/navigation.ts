@@ -5,6 +5,9 @@ export const routes = {
   fileDelivery: "/admin/integration/file-delivery",
   apiKeys: "/admin/api-keys",
   outbox: "/admin/outbox",
+  people: "/admin/people",
+  projects: "/admin/projects",
+  downloads: "/admin/integration/downloads",
 } as const;
 
 export type Route = (typeof routes)[keyof typeof routes];
@@ -14,6 +17,9 @@ export type Page =
   | { name: "fileDelivery" }
   | { name: "apiKeys" }
   | { name: "outbox" }
+  | { name: "people" }
+  | { name: "projects" }
+  | { name: "downloads" }
   | { name: "files"; deliveryId: string };
 
 /** A delivery's Files view. */
@@ -25,6 +31,9 @@ function parse(path: string): { path: string; page: Page } {
   const clean = path.replace(/\/+$/, "");
   if (clean === routes.apiKeys) return { path: clean, page: { name: "apiKeys" } };
   if (clean === routes.outbox) return { path: clean, page: { name: "outbox" } };
+  if (clean === routes.people) return { path: clean, page: { name: "people" } };
+  if (clean === routes.projects) return { path: clean, page: { name: "projects" } };
+  if (clean === routes.downloads) return { path: clean, page: { name: "downloads" } };
   const files = filesPattern.exec(clean);
   if (files?.[1]) {
     try {

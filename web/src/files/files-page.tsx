@@ -13,21 +13,13 @@ import { useFlash } from "../shell/flash.ts";
 import { PageHeader } from "../shell/page-header.tsx";
 import { Notice } from "../ui/notice.tsx";
 import { StatusBadge } from "../ui/status-badge.tsx";
+import { ReportDialog } from "./report-dialog.tsx";
+import { statusLabels } from "./status-labels.ts";
 import { UploadHelp } from "./upload-help.tsx";
 
 const PAGE_SIZE = 50;
 /** While a file is queued or importing, the first page is refreshed this often. */
 const POLL_MS = 4000;
-
-const statusLabels: Record<FileStatus, string> = {
-  queued: "Queued",
-  importing: "Importing",
-  applied: "Applied",
-  tested: "Tested",
-  rejected: "Rejected",
-  held: "Held for approval",
-  failed: "Failed",
-};
 
 const statusHints: Record<FileStatus, string> = {
   queued: "Received and stored; waiting for its import to start",
@@ -61,6 +53,7 @@ export function FilesPage({ deliveryId }: { deliveryId: string }) {
   const [refreshing, setRefreshing] = useState(false);
   const [editing, setEditing] = useState<EditTab | null>(null);
   const [announcement, setAnnouncement] = useState("");
+  const [reporting, setReporting] = useState<ReceivedFile | null>(null);
   const endNote = useRef<HTMLParagraphElement>(null);
   const now = useNow();
 
@@ -259,7 +252,7 @@ export function FilesPage({ deliveryId }: { deliveryId: string }) {
                 <th scope="col">Received</th>
                 <th scope="col">Source IP</th>
                 <th scope="col" className="col-actions">
-                  <span className="visually-hidden">Original file</span>
+                  <span className="visually-hidden">Report and original file</span>
                 </th>
               </tr>
             </thead>
@@ -282,7 +275,7 @@ export function FilesPage({ deliveryId }: { deliveryId: string }) {
                 </tr>
               ) : null}
               {files?.map((f) => (
-                <FileRow key={f.id} file={f} timeZone={account.timeZone} />
+                <FileRow key={f.id} file={f} timeZone={account.timeZone} onReport={() => setReporting(f)} />
               ))}
             </tbody>
           </table>
@@ -303,6 +296,18 @@ export function FilesPage({ deliveryId }: { deliveryId: string }) {
         ) : null}
       </section>
 
+      {reporting ? (
+        <ReportDialog
+          file={reporting}
+          timeZone={account.timeZone}
+          onClose={() => setReporting(null)}
+          onDecided={(message) => {
+            flash(message);
+            void refresh().catch(() => {});
+          }}
+        />
+      ) : null}
+
       {editing && delivery ? (
         <EditDeliveryDialog
           delivery={delivery}
@@ -319,7 +324,7 @@ export function FilesPage({ deliveryId }: { deliveryId: string }) {
   );
 }
 
-function FileRow({ file, timeZone }: { file: ReceivedFile; timeZone: string }) {
+function FileRow({ file, timeZone, onReport }: { file: ReceivedFile; timeZone: string; onReport: () => void }) {
   const download = api.files[":id"].content.$path({ param: { id: encodeURIComponent(file.id) } });
   return (
     <tr>
@@ -343,7 +348,9 @@ function FileRow({ file, timeZone }: { file: ReceivedFile; timeZone: string }) {
         <code className="mono">{file.sourceIp ?? "—"}</code>
       </td>
       <td className="col-actions">
-        {/* The import report opens from here once the report API lands. */}
+        <button type="button" className="button button-small" onClick={onReport} aria-label={`Report for ${file.name}`}>
+          Report
+        </button>{" "}
         <a className="button button-small" href={download} download={file.name} aria-label={`Download ${file.name}`}>
           Download
         </a>

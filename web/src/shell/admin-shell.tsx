@@ -2,6 +2,8 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import { api, unwrapEmpty } from "../api-client.ts";
 import { ApiKeysPage } from "../api-keys/api-keys-page.tsx";
 import { DeliveriesPage } from "../deliveries/deliveries-page.tsx";
+import { PeoplePage, ProjectsPage } from "../directory/directory-page.tsx";
+import { SpecificationsPage } from "../directory/specifications-page.tsx";
 import { FilesPage } from "../files/files-page.tsx";
 import { followLink, navigate, type Page, type Route, routes, useRoute } from "../navigation.ts";
 import { OutboxPage } from "../outbox/outbox-page.tsx";
@@ -11,6 +13,9 @@ import { Logo } from "./logo.tsx";
 
 const nav: { route: Route; label: string; pages: Page["name"][] }[] = [
   { route: routes.fileDelivery, label: "Integration", pages: ["fileDelivery", "files"] },
+  { route: routes.downloads, label: "Downloads", pages: ["downloads"] },
+  { route: routes.people, label: "People", pages: ["people"] },
+  { route: routes.projects, label: "Projects", pages: ["projects"] },
   { route: routes.apiKeys, label: "API keys", pages: ["apiKeys"] },
   { route: routes.outbox, label: "Outbox", pages: ["outbox"] },
 ];
@@ -108,6 +113,12 @@ export function AdminShell({ onSignedOut }: { onSignedOut: () => void }) {
           </div>
           {page.name === "apiKeys" ? (
             <ApiKeysPage />
+          ) : page.name === "people" ? (
+            <PeoplePage />
+          ) : page.name === "projects" ? (
+            <ProjectsPage />
+          ) : page.name === "downloads" ? (
+            <SpecificationsPage />
           ) : page.name === "outbox" ? (
             <OutboxPage />
           ) : page.name === "files" ? (
