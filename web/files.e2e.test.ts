@@ -163,6 +163,11 @@ describe("files and access", () => {
     await testRow.getByText("Test", { exact: true }).waitFor();
     await testRow.getByText("200 bytes", { exact: true }).waitFor();
     await page.getByText("All 2 files shown.").waitFor();
+    // The timeline picture redraws with the new files: one tick per file.
+    await expect.poll(() => page.locator("figure.timeline line.timeline-file").count()).toBe(2);
+    expect(await page.locator("figure.timeline svg").getAttribute("aria-label")).toMatch(
+      /^2 files in the last 14 days/,
+    );
     await shot("sluice-files.png");
 
     const [download] = await Promise.all([

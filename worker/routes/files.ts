@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { deliveryTimeline } from "../domain/alerts/timeline.ts";
 import { uploadOverHttp } from "../domain/files/http-upload.ts";
 import { fileView, findFile, listFiles, openFileContent } from "../domain/files/received-files.ts";
 import { AppError } from "../errors.ts";
@@ -25,8 +26,53 @@ const base = router();
 base.use("/deliveries/*", requireAuth());
 base.use("/files/*", requireAuth());
 
+const Timeline = z
+  .object({
+    timeZone: z.string(),
+    from: z.number().int(),
+    to: z.number().int(),
+    frequency: z.string(),
+    windows: z.array(
+      z.object({
+        start: z.number().int(),
+        deadline: z.number().int(),
+        files: z.number().int(),
+        state: z.enum(["received", "rejected", "missed", "open"]),
+      }),
+    ),
+    files: z.array(
+      z.object({
+        id: z.string(),
+        name: z.string(),
+        size: z.number().int(),
+        status: z.string(),
+        isTest: z.boolean(),
+        receivedAt: z.number().int(),
+      }),
+    ),
+  })
+  .openapi("Timeline");
+
 /** Received files: what arrived, from where, and the original bytes. */
 export const files = base
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/deliveries/{id}/timeline",
+      tags: ["files"],
+      summary: "File arrivals against the expected windows, for the timeline picture",
+      request: {
+        params: IdParam,
+        query: z.object({ days: z.coerce.number().int().min(1).max(90).default(14) }),
+      },
+      responses: { 200: json(Timeline, "Windows and arrivals, oldest first"), ...problems(401, 404) },
+    }),
+    async (c) =>
+      c.json(
+        await deliveryTimeline(c.var.deps, c.var.principal, c.req.valid("param").id, c.req.valid("query").days),
+        200,
+      ),
+  )
   .openapi(
     createRoute({
       method: "post",

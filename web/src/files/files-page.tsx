@@ -15,6 +15,7 @@ import { Notice } from "../ui/notice.tsx";
 import { StatusBadge } from "../ui/status-badge.tsx";
 import { ReportDialog } from "./report-dialog.tsx";
 import { statusLabels } from "./status-labels.ts";
+import { DeliveryTimeline } from "./timeline.tsx";
 import { UploadHelp } from "./upload-help.tsx";
 
 const PAGE_SIZE = 50;
@@ -211,6 +212,16 @@ export function FilesPage({ deliveryId }: { deliveryId: string }) {
           )}
         </p>
       </PageHeader>
+
+      <section className="panel" aria-labelledby="timeline-heading">
+        <div className="panel-header">
+          <div>
+            <h2 id="timeline-heading">Arrivals, last 14 days</h2>
+            <p className="muted">Each file against the windows it was expected in, in the account's time zone.</p>
+          </div>
+        </div>
+        <DeliveryTimeline deliveryId={deliveryId} refreshKey={files?.length ?? 0} />
+      </section>
 
       <section className="panel" aria-labelledby="files-heading">
         <div className="panel-header">

@@ -274,3 +274,39 @@ describe("email delivery through the outbox", () => {
     expect(final).toEqual({ status: "failed", error: "422 invalid recipient" });
   });
 });
+
+describe("timeline", () => {
+  it("marks each past window received, rejected or missed, and the current one open", async () => {
+    const { t, delivery } = await monitoredDelivery({ frequency: "hourly", expectedBy: "00:00", graceMinutes: 0 });
+    const hour = Math.floor(Date.now() / HOUR) * HOUR;
+    await env.DB.prepare("update deliveries set monitoring_since = ? where id = ?")
+      .bind(hour - 4 * HOUR + 1, delivery.id)
+      .run();
+    const insert = (id: string, at: number, status: string) =>
+      env.DB.prepare(
+        "insert into received_files (id, account_id, delivery_id, name, size, sha256, r2_key, via, is_test, status, received_at) values (?, ?, ?, 'users.csv', 1, 'x', 'k', 'sftp', 0, ?, ?)",
+      )
+        .bind(id, t.accountId, delivery.id, status, at)
+        .run();
+    await insert("fil_t1", hour - 3 * HOUR + 60_000, "applied"); // window ending hour-2h
+    await insert("fil_t2", hour - HOUR + 60_000, "rejected"); // window ending hour
+    const res = await call("GET", `/api/v1/deliveries/${delivery.id}/timeline?days=1`, { headers: t.auth });
+    expect(res.status).toBe(200);
+    const states = res.body.windows.map((w: { deadline: number; state: string }) => [
+      (w.deadline - hour) / HOUR,
+      w.state,
+    ]);
+    expect(states).toEqual([
+      [-3, "missed"],
+      [-2, "received"],
+      [-1, "missed"],
+      [0, "rejected"],
+      [1, "open"],
+    ]);
+    expect(res.body.files.map((f: { id: string }) => f.id)).toEqual(["fil_t1", "fil_t2"]);
+    expect(
+      (await call("GET", `/api/v1/deliveries/${delivery.id}/timeline`, { headers: (await newTenant("Other")).auth }))
+        .status,
+    ).toBe(404);
+  });
+});
