@@ -28,6 +28,7 @@ export function DeliveryTimeline({ deliveryId, refreshKey }: { deliveryId: strin
   const [data, setData] = useState<Timeline | null>(null);
   const [error, setError] = useState<string | null>(null);
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: refreshKey re-fetches when the file list changes
   useEffect(() => {
     let live = true;
     load(deliveryId, days).then(
@@ -79,12 +80,12 @@ export function DeliveryTimeline({ deliveryId, refreshKey }: { deliveryId: strin
             <title>{`${f.name}${f.isTest ? " (Test)" : ""}, ${f.status}, ${formatDateTime(f.receivedAt, data.timeZone)}`}</title>
           </line>
         ))}
-        {Array.from({ length: days + 1 }, (_, i) => (
+        {Array.from({ length: days + 1 }, (_, i) => data.from + (i * span) / days).map((tick) => (
           <line
-            key={i}
+            key={tick}
             className="timeline-grid"
-            x1={(i / days) * WIDTH}
-            x2={(i / days) * WIDTH}
+            x1={x(tick)}
+            x2={x(tick)}
             y1={BAND_Y + BAND_H + 4}
             y2={BAND_Y + BAND_H + 10}
           />

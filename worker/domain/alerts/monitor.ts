@@ -1,4 +1,4 @@
-import { and, eq, gt, inArray, isNotNull, isNull, lte, max, ne, or } from "drizzle-orm";
+import { and, eq, gt, isNotNull, isNull, lte, max, ne, or } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { schema } from "../../db/client.ts";
 import type { Deps } from "../deps.ts";
