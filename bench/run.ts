@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { buildRelayBundles } from "./build.ts";
 import { cronRow } from "./cron.ts";
 import { httpUpload, startBenchRelay, startBenchStack, startBundledRelay } from "./e2e.ts";
+import { importRows } from "./imports.ts";
 import { loginSeries, MB, MiB, makeCsvFile, makeKey, timedPut } from "./measure.ts";
 import { onStop, stopAll } from "./proc.ts";
 import { startDiscardRelay } from "./relay-process.ts";
@@ -134,6 +135,10 @@ async function main(): Promise<void> {
   if (process.env.BENCH_SKIP_CRON !== "1") {
     log("frequency cron over 10,000 due deliveries");
     rows.push(await cronRow());
+  }
+  if (process.env.BENCH_SKIP_IMPORT !== "1") {
+    log("User Sync import vs the raw-D1 floor");
+    rows.push(...(await importRows()));
   }
   const settingsLine =
     `cipher ${CIPHER}; protocol file ${settings.protocolMb} MiB, e2e ${settings.e2eMb} MiB, ` +

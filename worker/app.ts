@@ -10,6 +10,7 @@ import { apiKeys } from "./routes/api-keys.ts";
 import { audit } from "./routes/audit.ts";
 import { deliveries } from "./routes/deliveries.ts";
 import { dev } from "./routes/dev.ts";
+import { devBench } from "./routes/dev-bench.ts";
 import { docs } from "./routes/docs.ts";
 import { files } from "./routes/files.ts";
 import { health } from "./routes/health.ts";
@@ -103,6 +104,7 @@ root.use("*", withDeps);
 export const app = root
   .route("/", health)
   .route("/", dev)
+  .route("/", devBench)
   .route("/", docs)
   .route("/api/v1", apiRoutes)
   .route("/relay/v1", relay)

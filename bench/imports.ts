@@ -1,0 +1,235 @@
+/**
+ * Row 7: User Sync import throughput vs the raw-D1 floor, in one fresh local stack (`wrangler dev`,
+ * migrations, D1/R2/Queues on disk). For each N (10,000 and 100,000; `BENCH_IMPORT_ROWS=10000,50000`
+ * overrides; `BENCH_LARGE=1` adds 1,000,000) a generated 8-column User Sync CSV of N new people is
+ * uploaded over HTTP (`POST /api/v1/deliveries/{id}/files`) and timed from the 202 to the file's
+ * status `applied` (polled); the floor is the development-only `POST /api/__bench/d1-upsert`, which
+ * generates the same N rows inside the Worker and upserts them into `people` with the
+ * ../shared/TOOLCHAIN.md recipe, timed inside the Worker. Both are inserts (new people), into two
+ * accounts of the same database, interleaved per N.
+ *
+ * Standalone: `node_modules/.bin/tsx bench/imports.ts` prints the rows and the phase timings.
+ */
+import { fileURLToPath } from "node:url";
+import { http, type Stack, startStack } from "../test/stack.ts";
+import type { Row } from "./report.ts";
+
+const HEADER = "Email,First Name,Last Name,Employee Number,Department,Cost Centre,Role,Active";
+const POLL_MS = 100;
+
+const log = (msg: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
+
+/** The same people as worker/routes/dev-bench.ts generates (role Claimant, active). */
+export function userSyncCsv(prefix: string, rows: number): Buffer {
+  const parts: string[] = [HEADER];
+  for (let i = 0; i < rows; i++) {
+    parts.push(`user${i}@${prefix}.example,First${i},Last${i},E${prefix}${i},Dept ${i % 50},CC${i % 200},Claimant,Yes`);
+  }
+  parts.push("");
+  return Buffer.from(parts.join("\n"));
+}
+
+export function importSizes(): number[] {
+  const fromEnv = process.env.BENCH_IMPORT_ROWS;
+  const sizes = fromEnv
+    ? fromEnv
+        .split(",")
+        .map((s) => Number(s.trim()))
+        .filter((n) => Number.isInteger(n) && n > 0)
+    : [10_000, 100_000];
+  if (process.env.BENCH_LARGE === "1" && !sizes.includes(1_000_000)) sizes.push(1_000_000);
+  return sizes;
+}
+
+interface ImportStack {
+  stack: Stack;
+  headers: Record<string, string>;
+  deliveryId: string;
+  floorAccount: string;
+}
+
+async function must(reply: Promise<{ status: number; body: any }>, what: string) {
+  const r = await reply;
+  if (r.status >= 300) throw new Error(`${what}: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
+export async function startImportStack(): Promise<ImportStack> {
+  const stack = await startStack();
+  try {
+    const password = "benchmark admin password";
+    await must(
+      http(stack.url, "POST", "/api/v1/setup", {
+        json: {
+          accountName: "Bench Import",
+          timeZone: "UTC",
+          admin: { email: "bench@bench.example", firstName: "Bench", lastName: "Mark", password },
+        },
+      }),
+      "setup",
+    );
+    const login = await http(stack.url, "POST", "/api/v1/sessions", {
+      json: { email: "bench@bench.example", password },
+    });
+    const session = {
+      cookie: (login.headers.get("set-cookie") ?? "").split(";")[0] ?? "",
+      "x-csrf-token": login.body.csrfToken,
+    };
+    const key = await must(
+      http(stack.url, "POST", "/api/v1/api-keys", { headers: session, json: { name: "bench" } }),
+      "api key",
+    );
+    const headers = { authorization: `Bearer ${key.key}` };
+    const created = await must(
+      http(stack.url, "POST", "/api/v1/deliveries", { headers, json: { kind: "user_sync" } }),
+      "delivery",
+    );
+    const floor = await must(
+      http(stack.url, "POST", "/api/v1/accounts", {
+        headers: { authorization: `Bearer ${stack.secrets.OPERATOR_TOKEN}` },
+        json: {
+          accountName: "Bench Floor",
+          timeZone: "UTC",
+          admin: { email: "floor@bench.example", firstName: "Floor", lastName: "Admin", password },
+        },
+      }),
+      "floor account",
+    );
+    return { stack, headers, deliveryId: created.delivery.id, floorAccount: floor.account.id };
+  } catch (err) {
+    await stack.stop();
+    throw err;
+  }
+}
+
+interface FloorResult {
+  ms: number;
+  statements: number;
+  batches: number;
+}
+
+async function floorRun(s: ImportStack, rows: number, prefix: string): Promise<FloorResult> {
+  const res = await fetch(
+    `${s.stack.url}/api/__bench/d1-upsert?rows=${rows}&account=${s.floorAccount}&prefix=${prefix}`,
+    {
+      method: "POST",
+    },
+  );
+  const text = await res.text();
+  if (!res.ok) throw new Error(`floor: ${res.status} ${text}`);
+  const body = JSON.parse(text);
+  return { ms: body.elapsedMs, statements: body.statements, batches: body.batches };
+}
+
+interface ImportResult {
+  uploadMs: number;
+  /** From the 202 to the first poll that saw `applied`. */
+  ms: number;
+  /** The run's own finishedAt − startedAt (server clock). */
+  runMs: number | null;
+  /** First time (ms after the 202) each progress phase was seen by the poller. */
+  phases: Record<string, number>;
+  counts: Record<string, number>;
+}
+
+async function importRun(s: ImportStack, rows: number, prefix: string): Promise<ImportResult> {
+  const csv = userSyncCsv(prefix, rows);
+  const upStart = performance.now();
+  const upload = () =>
+    fetch(`${s.stack.url}/api/v1/deliveries/${s.deliveryId}/files?name=${prefix}.csv`, {
+      method: "POST",
+      headers: { ...s.headers, "content-type": "text/csv", "idempotency-key": `bench-${prefix}` },
+      body: csv,
+    });
+  // One retry on a dropped connection (seen once at ~97 MB right after the 1M-row floor); the
+  // Idempotency-Key makes it safe.
+  const res = await upload().catch((err) => {
+    log(`upload failed (${(err as Error).cause ?? err}); retrying once`);
+    return upload();
+  });
+  const text = await res.text();
+  if (res.status !== 202) throw new Error(`upload: ${res.status} ${text}`);
+  const accepted = performance.now();
+  const fileId = JSON.parse(text).file.id as string;
+  const phases: Record<string, number> = {};
+  const timeout = Math.max(120_000, rows * 3); // 3 ms/row is far beyond anything seen
+  for (;;) {
+    const r = await http(s.stack.url, "GET", `/api/v1/files/${fileId}/report`, { headers: s.headers });
+    const at = performance.now() - accepted;
+    if (r.status !== 200) throw new Error(`report: ${r.status} ${JSON.stringify(r.body)}`);
+    const phase = r.body.progress?.phase as string;
+    if (phase && phases[phase] === undefined) phases[phase] = Math.round(at);
+    if (r.body.status === "applied") {
+      const runMs =
+        r.body.startedAt && r.body.finishedAt
+          ? new Date(r.body.finishedAt).getTime() - new Date(r.body.startedAt).getTime()
+          : null;
+      return { uploadMs: accepted - upStart, ms: at, runMs, phases, counts: r.body.counts };
+    }
+    if (["rejected", "held", "failed", "tested"].includes(r.body.status)) {
+      throw new Error(`import ended ${r.body.status}: ${r.body.message}`);
+    }
+    if (at > timeout) throw new Error(`import not applied after ${Math.round(at)} ms (phase ${phase})`);
+    await new Promise((done) => setTimeout(done, POLL_MS));
+  }
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString("en");
+
+export async function importRows(sizes = importSizes()): Promise<Row[]> {
+  log("import row: starting a fresh stack");
+  const s = await startImportStack();
+  try {
+    // Warm the isolate, the queue consumer and the prepared statements.
+    await floorRun(s, 110, "warmfloor");
+    await importRun(s, 100, "warmimport");
+    const rows: Row[] = [];
+    for (const n of sizes) {
+      log(`import row: floor, ${fmt(n)} rows`);
+      const floor = await floorRun(s, n, `flr${n}`);
+      log(`import row: import over HTTP, ${fmt(n)} rows`);
+      const imp = await importRun(s, n, `imp${n}`);
+      const floorRps = n / (floor.ms / 1000);
+      const importRps = n / (imp.ms / 1000);
+      const ratio = importRps / floorRps;
+      const phases = Object.entries(imp.phases)
+        .map(([p, ms]) => `${p}@${fmt(ms)}`)
+        .join(" ");
+      log(
+        `import row: ${fmt(n)} rows: import ${fmt(imp.ms)} ms (${fmt(importRps)} rows/s; upload ${fmt(imp.uploadMs)} ms; ` +
+          `run ${imp.runMs === null ? "?" : fmt(imp.runMs)} ms; phases first seen ${phases}; counts ${JSON.stringify(imp.counts)}), ` +
+          `floor ${fmt(floor.ms)} ms (${fmt(floorRps)} rows/s, ${floor.statements} statements in ${floor.batches} batches)`,
+      );
+      rows.push({
+        id: sizes.length > 1 ? `7${String.fromCharCode(97 + rows.length)}` : "7",
+        measure: `User Sync import of ${fmt(n)} new people (8 columns, HTTP upload): 202 → applied, rows/s`,
+        ours: `${fmt(importRps)} rows/s (${fmt(imp.ms)} ms)`,
+        baseline: `${fmt(floorRps)} rows/s (${fmt(floor.ms)} ms, raw D1 11-row upserts)`,
+        ratio,
+        target: "≥ 0.7×",
+        met: ratio >= 0.7 && imp.counts.created === n,
+        note:
+          `created ${imp.counts.created ?? "?"}; run (startedAt→finishedAt) ${imp.runMs === null ? "?" : `${fmt(imp.runMs)} ms`}; ` +
+          `phases first seen (ms after 202): ${phases}; upload ${fmt(imp.uploadMs)} ms not counted`,
+      });
+    }
+    return rows;
+  } catch (err) {
+    console.error(`--- wrangler dev output (tail) ---\n${s.stack.worker.output().slice(-4000)}`);
+    throw err;
+  } finally {
+    await s.stack.stop();
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  importRows().then(
+    (rows) => {
+      for (const r of rows) console.log(JSON.stringify(r));
+    },
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
