@@ -4,12 +4,11 @@
  */
 import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type BrowserContext, chromium } from "playwright-core";
+import type { BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT } from "../scripts/lib/stack.ts";
+import { launchBrowser } from "./browser.ts";
 import { http, type Stack, startStack } from "./stack.ts";
 
 /** Screenshots land here (gitignored), as test artifacts. */
@@ -104,22 +103,9 @@ describe("API docs in a browser", () => {
 
   it("renders every route of the OpenAPI document, with no CSP violation", async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    context = await chromium.launchPersistentContext(await mkdtemp(join(tmpdir(), "sluice-chromium-")), {
-      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-      headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-      viewport: { width: 1280, height: 900 },
-    });
-    const page = context.pages()[0] ?? (await context.newPage());
+    const launched = await launchBrowser({ viewport: { width: 1280, height: 900 } });
+    context = launched.context;
+    const page = launched.page;
     const problems: string[] = [];
     page.on("console", (m) => {
       if (m.type() === "error") problems.push(m.text());

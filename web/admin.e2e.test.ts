@@ -3,14 +3,14 @@
  * D1) serving the built SPA, driven by a real Chromium through playwright-core.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchBrowser } from "../test/browser.ts";
 import { type Stack, startStack } from "../test/stack.ts";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SCREENSHOTS = process.env.SLUICE_SCREENSHOTS ?? tmpdir();
 
 const admin = {
@@ -33,24 +33,10 @@ beforeAll(async () => {
   // The shared stack builds web/dist when it is missing, applies migrations to a fresh D1 and runs `wrangler dev`.
   stack = await startStack({ vars: { SETUP_TOKEN: setupToken } });
   base = stack.url;
-  profile = await mkdtemp(join(tmpdir(), "sluice-chromium-"));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
+  ({ context, page, profile } = await launchBrowser({
     viewport: { width: 1280, height: 800 },
     permissions: ["clipboard-read", "clipboard-write"],
-  });
-  page = context.pages()[0] ?? (await context.newPage());
+  }));
   page.setDefaultTimeout(10_000);
   page.on("console", (msg) => {
     if (msg.type() === "error") consoleProblems.push(msg.text());

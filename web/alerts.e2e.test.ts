@@ -4,14 +4,14 @@
  * playwright-core. The cron is replayed for an instant after the deadline
  * (`/__scheduled`, development only) and the alert is read in the Outbox page.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchBrowser } from "../test/browser.ts";
 import { http, type Stack, startStack } from "../test/stack.ts";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SCREENSHOTS = process.env.SLUICE_SCREENSHOTS ?? tmpdir();
 
 const admin = { email: "grace@alerts.example", password: "alerts e2e admin password" };
@@ -26,23 +26,7 @@ const consoleProblems: string[] = [];
 beforeAll(async () => {
   stack = await startStack();
   base = stack.url;
-  profile = await mkdtemp(join(tmpdir(), "sluice-chromium-"));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-    viewport: { width: 1280, height: 800 },
-  });
-  page = context.pages()[0] ?? (await context.newPage());
+  ({ context, page, profile } = await launchBrowser({ viewport: { width: 1280, height: 800 } }));
   page.setDefaultTimeout(10_000);
   page.on("console", (msg) => {
     if (msg.type() === "error") consoleProblems.push(msg.text());

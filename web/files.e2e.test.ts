@@ -8,12 +8,12 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchBrowser } from "../test/browser.ts";
 import { type Stack, startStack } from "../test/stack.ts";
 import { formatBytes } from "./src/format.ts";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SCREENSHOTS = process.env.SLUICE_SCREENSHOTS ?? tmpdir();
 
 const admin = {
@@ -36,16 +36,8 @@ const consoleProblems: string[] = [];
 beforeAll(async () => {
   stack = await startStack({ vars: { SETUP_TOKEN: setupToken } });
   base = stack.url;
-  profile = await mkdtemp(join(tmpdir(), "sluice-chromium-"));
+  ({ context, page, profile } = await launchBrowser({ viewport: { width: 1280, height: 860 } }));
   work = await mkdtemp(join(tmpdir(), "sluice-files-"));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
-    viewport: { width: 1280, height: 860 },
-    acceptDownloads: true,
-  });
-  page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(10_000);
   page.on("console", (msg) => {
     if (msg.type() === "error") consoleProblems.push(msg.text());

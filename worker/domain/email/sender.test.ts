@@ -17,7 +17,6 @@ interface Harness {
 
 /** Each implementation, with a way to see what it delivered and to make its transport fail. */
 const implementations: Record<string, () => Harness> = {
-  outbox: () => ({ sender: outboxSender, delivered: () => [email], fail: () => {} }),
   cloudflare: () => {
     const sent: unknown[] = [];
     let failing = false;
@@ -77,5 +76,23 @@ describe("http provider", () => {
     const err = await h.sender.send(email).catch((e) => e);
     expect(err).toBeInstanceOf(EmailSendError);
     expect(err.retryable).toBe(false);
+  });
+});
+
+describe("outbox sender (the local default)", () => {
+  it("accepts every message without reaching the network: the D1 outbox row is the delivery", async () => {
+    const calls: unknown[] = [];
+    const realFetch = globalThis.fetch;
+    globalThis.fetch = (async (...args: unknown[]) => {
+      calls.push(args);
+      return new Response(null, { status: 500 });
+    }) as typeof fetch;
+    try {
+      await expect(outboxSender.send(email)).resolves.toBeUndefined();
+    } finally {
+      globalThis.fetch = realFetch;
+    }
+    expect(outboxSender.name).toBe("outbox");
+    expect(calls).toEqual([]);
   });
 });
