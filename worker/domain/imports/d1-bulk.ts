@@ -1,46 +1,58 @@
 /**
- * Bulk statements within D1's limits: at most 100 bound parameters per
- * statement. Multi-row statements are prepared once per row count and bound
- * per chunk (rebuilding SQL per statement is what makes ORMs slow here).
+ * Bulk statements within D1's limits (at most 100 bound parameters per
+ * statement, 2 MB per value). Many rows travel as ONE bound parameter: a JSON
+ * array that SQLite unpacks with `json_each`. A 2,000-row step is then one
+ * INSERT instead of ~170 multi-row VALUES statements, and one SELECT … IN
+ * instead of 20: the per-statement cost, not the rows, is what dominates in D1.
  */
 
-export const MAX_PARAMS = 100;
+/** Characters of JSON per bound parameter (UTF-16 units; ≤ 3 bytes each stays under D1's 2 MB per value). */
+export const MAX_JSON_CHARS = 600_000;
 
-export function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+/** Splits `items` into JSON arrays of at most `maxChars` characters each (always at least one item per array). */
+export function jsonArrays(items: readonly unknown[], maxChars = MAX_JSON_CHARS): string[] {
+  const out: string[] = [];
+  let parts: string[] = [];
+  let size = 2;
+  for (const item of items) {
+    const json = JSON.stringify(item) ?? "null";
+    if (parts.length > 0 && size + json.length + 1 > maxChars) {
+      out.push(`[${parts.join(",")}]`);
+      parts = [];
+      size = 2;
+    }
+    parts.push(json);
+    size += json.length + 1;
+  }
+  if (parts.length > 0) out.push(`[${parts.join(",")}]`);
   return out;
 }
 
+/** The placeholder `(?IN)` in `sql` becomes a subquery over the JSON array bound right after `shared`. */
+const inList = (sql: string, shared: readonly unknown[]) =>
+  sql.replace("(?IN)", `(SELECT value FROM json_each(?${shared.length + 1}))`);
+
 /**
- * `INSERT … VALUES (…),(…) <suffix>` statements for `rows`. `shared` values are
- * bound once as ?1…?n and may be referenced in `rowSql` (e.g. `(?1, ?, ?)`);
- * each `?` in `rowSql` takes the row's next value.
+ * `INSERT … SELECT <columns> FROM json_each(?n) j <suffix>` statements for
+ * `rows`: each row is a JSON array, and `columns` read it as `j.value ->> 0`,
+ * `j.value ->> 1`, … (`->` keeps a nested value as JSON text). `shared` values
+ * are bound as ?1…?n and may be referenced in `columns`.
  */
-export function multiRowInsert(
+export function jsonInsert(
   d1: D1Database,
   head: string,
-  rowSql: string,
+  columns: string,
   shared: readonly unknown[],
   rows: readonly (readonly unknown[])[],
   suffix = "",
 ): D1PreparedStatement[] {
-  const perRow = (rowSql.match(/\?(?!\d)/g) ?? []).length;
-  const rowsPerStatement = Math.max(1, Math.floor((MAX_PARAMS - shared.length) / perRow));
-  const prepared = new Map<number, D1PreparedStatement>();
-  return chunks(rows, rowsPerStatement).map((group) => {
-    let stmt = prepared.get(group.length);
-    if (!stmt) {
-      let n = shared.length;
-      const values = group.map(() => rowSql.replace(/\?(?!\d)/g, () => `?${++n}`)).join(",");
-      stmt = d1.prepare(`${head} VALUES ${values} ${suffix}`);
-      prepared.set(group.length, stmt);
-    }
-    return stmt.bind(...shared, ...group.flat());
-  });
+  if (rows.length === 0) return [];
+  // `WHERE true` keeps SQLite from reading ON CONFLICT as a join constraint.
+  const stmt = d1.prepare(`${head} SELECT ${columns} FROM json_each(?${shared.length + 1}) AS j WHERE true ${suffix}`);
+  return jsonArrays(rows).map((array) => stmt.bind(...shared, array));
 }
 
-/** Runs `sql` (with `(?IN)` where the list goes) over `values` in chunks and concatenates the rows. */
+/** Runs `sql` (with `(?IN)` where the list goes) over `values` and concatenates the rows. */
 export async function selectIn<T>(
   d1: D1Database,
   sql: string,
@@ -48,19 +60,15 @@ export async function selectIn<T>(
   values: readonly unknown[],
 ): Promise<T[]> {
   if (values.length === 0) return [];
-  const size = MAX_PARAMS - shared.length;
-  const statements = chunks(values, size).map((group) => {
-    const list = group.map((_, i) => `?${shared.length + i + 1}`).join(",");
-    return d1.prepare(sql.replace("(?IN)", `(${list})`)).bind(...shared, ...group);
-  });
+  const stmt = d1.prepare(inList(sql, shared));
+  const statements = jsonArrays(values).map((array) => stmt.bind(...shared, array));
   const results = statements.length === 1 ? [await statements[0]!.all<T>()] : await d1.batch<T>(statements);
   return results.flatMap((r) => r.results);
 }
 
 /** `UPDATE/DELETE … WHERE x IN (?IN)` statements over `values`, for a batch. */
 export function statementsIn(d1: D1Database, sql: string, shared: readonly unknown[], values: readonly unknown[]) {
-  return chunks(values, MAX_PARAMS - shared.length).map((group) => {
-    const list = group.map((_, i) => `?${shared.length + i + 1}`).join(",");
-    return d1.prepare(sql.replace("(?IN)", `(${list})`)).bind(...shared, ...group);
-  });
+  if (values.length === 0) return [];
+  const stmt = d1.prepare(inList(sql, shared));
+  return jsonArrays(values).map((array) => stmt.bind(...shared, array));
 }

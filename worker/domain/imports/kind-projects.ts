@@ -64,7 +64,7 @@ export const projectsKind: ImportKind = {
     );
   },
 
-  async prepareChecks(d1, { accountId }, rows) {
+  async prepareChecks(d1, accountId, rows) {
     const approvers = [...new Set(rows.map((r) => r.values.approverEmail).filter((v) => typeof v === "string"))];
     const known = await selectIn<{ email: string }>(
       d1,
@@ -89,6 +89,8 @@ export const projectsKind: ImportKind = {
       return errors;
     };
   },
+
+  fileChecksSql: null,
 
   effective: (merged) => merged,
 

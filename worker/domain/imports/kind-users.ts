@@ -71,38 +71,15 @@ export const usersKind: ImportKind = {
     );
   },
 
-  async prepareChecks(d1, { accountId, runId }, rows) {
+  async prepareChecks(d1, accountId, rows) {
     const numbers = [...new Set(rows.map((r) => r.values.employeeNumber).filter((v) => typeof v === "string"))];
-    const approvers = [...new Set(rows.map((r) => r.values.approverEmail).filter((v) => typeof v === "string"))];
-    const [holders, firstInFile, knownPeople, inFile] = await Promise.all([
-      selectIn<{ employee_number: string; email: string }>(
-        d1,
-        "SELECT employee_number, email FROM people WHERE account_id = ?1 AND employee_number IN (?IN)",
-        [accountId],
-        numbers,
-      ),
-      selectIn<{ unique_value: string; first: number }>(
-        d1,
-        "SELECT unique_value, min(row_number) AS first FROM import_rows WHERE run_id = ?1 AND unique_value IN (?IN) GROUP BY unique_value",
-        [runId],
-        numbers,
-      ),
-      selectIn<{ email: string }>(
-        d1,
-        "SELECT email FROM people WHERE account_id = ?1 AND email IN (?IN)",
-        [accountId],
-        approvers,
-      ),
-      selectIn<{ key: string }>(
-        d1,
-        "SELECT key FROM import_rows WHERE run_id = ?1 AND action <> 'error' AND key IN (?IN)",
-        [runId],
-        approvers,
-      ),
-    ]);
+    const holders = await selectIn<{ employee_number: string; email: string }>(
+      d1,
+      "SELECT employee_number, email FROM people WHERE account_id = ?1 AND employee_number IN (?IN)",
+      [accountId],
+      numbers,
+    );
     const holderOf = new Map(holders.map((h) => [h.employee_number, h.email]));
-    const firstRow = new Map(firstInFile.map((f) => [f.unique_value, f.first]));
-    const approverKnown = new Set([...knownPeople.map((p) => p.email), ...inFile.map((r) => r.key)]);
     return (row, merged) => {
       const errors: RowError[] = [];
       const err = (column: string, reason: string, value: string | null) =>
@@ -110,22 +87,37 @@ export const usersKind: ImportKind = {
       if (merged.firstName === null) err("First Name", "is required for a new user", null);
       if (merged.lastName === null) err("Last Name", "is required for a new user", null);
       const number = row.values.employeeNumber;
-      if (typeof number === "string") {
-        const first = firstRow.get(number);
-        const holder = holderOf.get(number);
-        if (first !== undefined && first < row.rowNumber) {
-          err("Employee Number", `is also given to row ${first}`, number);
-        } else if (holder !== undefined && holder !== row.key) {
-          err("Employee Number", "already belongs to another user", number);
-        }
+      const holder = typeof number === "string" ? holderOf.get(number) : undefined;
+      if (typeof number === "string" && holder !== undefined && holder !== row.key) {
+        err("Employee Number", "already belongs to another user", number);
       }
-      const approver = row.values.approverEmail;
-      if (typeof approver === "string" && !approverKnown.has(approver)) {
-        err("Approver Email", "is not an existing user nor a user in this file", approver);
-      }
+      // An approver who is not a user yet may be created by any row of the file: fileChecksSql decides.
       return errors;
     };
   },
+
+  // An Employee Number given to an earlier row of the file; an approver who is neither a user
+  // nor a row of the file that passed validation (action 'error' is set by the parse only).
+  fileChecksSql: `
+    SELECT row_number, action, 'Employee Number' AS "column", 'is also given to row ' || first AS reason,
+      unique_value AS value
+    FROM (SELECT r.row_number, r.action, r.unique_value,
+        (SELECT min(o.row_number) FROM import_rows o INDEXED BY import_rows_unique_value
+          WHERE o.run_id = ?2 AND o.unique_value = r.unique_value) AS first
+      FROM import_rows r
+      WHERE r.run_id = ?2 AND r.row_number > ?3 AND r.row_number <= ?4 AND r.action <> 'error'
+        AND r.unique_value IS NOT NULL)
+    WHERE first < row_number
+    UNION ALL
+    SELECT r.row_number, r.action, 'Approver Email', 'is not an existing user nor a user in this file',
+      r.data ->> '$.approverEmail'
+    FROM import_rows r
+    WHERE r.run_id = ?2 AND r.row_number > ?3 AND r.row_number <= ?4 AND r.action <> 'error'
+      AND json_type(r.data, '$.approverEmail') = 'text'
+      AND NOT EXISTS (SELECT 1 FROM people p WHERE p.account_id = ?1 AND p.email = r.data ->> '$.approverEmail')
+      AND NOT EXISTS (SELECT 1 FROM import_rows o INDEXED BY import_rows_key
+        WHERE o.run_id = ?2 AND o.key = r.data ->> '$.approverEmail' AND o.action <> 'error')
+    ORDER BY 1`,
 
   effective(merged, today): RowValues {
     const leaveDate = merged.leaveDate;

@@ -41,14 +41,23 @@ export interface ImportKind {
   defaults: RowValues;
   loadExisting(d1: D1Database, accountId: string, keys: string[]): Promise<Map<string, Existing>>;
   /**
-   * Checks that need the database or the rest of the file (approvers, unique
-   * values), for one slice; returns a function giving each row's errors.
+   * Checks of one batch of rows that need the database (required-when-new,
+   * values held by other records, approvers that exist); returns a function
+   * giving each row's errors. Nothing is applied before the whole file is read,
+   * so the database is what every batch of the file is planned against.
    */
   prepareChecks(
     d1: D1Database,
-    ctx: { accountId: string; runId: string },
+    accountId: string,
     rows: PlanRow[],
   ): Promise<(row: PlanRow, merged: RowValues, existing: Existing | undefined) => RowError[]>;
+  /**
+   * Checks against the rest of the file, run once the whole file is staged: a
+   * SELECT (bound: ?1 account, ?2 run, ?3 from, ?4 to) of the staged rows with
+   * `from < row_number <= to` that fail, as (row_number, action, "column",
+   * reason, value); null when the kind has none.
+   */
+  fileChecksSql: string | null;
   /** Derived values (a past Leave Date makes a user inactive). */
   effective(merged: RowValues, today: string): RowValues;
   /** Creates then updates the staged rows of a range, straight from staging. */

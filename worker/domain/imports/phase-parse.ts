@@ -5,6 +5,7 @@ import { describeDialect } from "./csv-dialect.ts";
 import { type CsvRecord, detectDialect, readRecords } from "./csv-reader.ts";
 import { mapHeader, rejectFile } from "./header.ts";
 import type { ImportKind } from "./kinds.ts";
+import { planBatch } from "./phase-plan.ts";
 import { rowValidator } from "./row-validator.ts";
 import { type Checkpoint, type Counts, commitStep, initialCheckpoint, type RunContext } from "./run-state.ts";
 import { errorStatements, type RowError, type StagedRow, stageStatements } from "./staging.ts";
@@ -25,8 +26,9 @@ const isBlank = (fields: readonly string[]) => fields.every((f) => f.trim() === 
 const NON_ASCII = /[^\u0000-\u007f]/;
 
 /**
- * Reads the file from the checkpoint in batches; each batch is validated and
- * staged (rows and row errors) in one atomic step with the new checkpoint.
+ * Reads the file from the checkpoint in batches; each batch is validated,
+ * planned against the database, and staged (rows with their planned action,
+ * and row errors) in one atomic step with the new checkpoint.
  * Invalid UTF-8 switches to Windows-1252: in place when everything committed so
  * far was ASCII (identical in both), otherwise by reading again from the start.
  */
@@ -53,8 +55,10 @@ export async function parsePhase(
       }
       const columns = checkpoint.columns.map((id) => kind.table.columns.find((c) => c.id === id) ?? null);
       const { staged, errors } = validateRecords(kind, columns, records, checkpoint, counts);
-      if (checkpoint.phase === "parse" && batch.done) checkpoint.phase = "check";
+      checkpoint.today ??= new Date(deps.now()).toISOString().slice(0, 10);
       const d1 = deps.db.$client;
+      errors.push(...(await planBatch(d1, kind, ctx.run.accountId, checkpoint.today, staged, counts)));
+      if (checkpoint.phase === "parse" && batch.done) checkpoint.phase = "check";
       const header = columns.map((c) => c?.header ?? null);
       const writes = [...stageStatements(d1, ctx.run, staged), ...errorStatements(d1, ctx.run, counts, errors)];
       const ok = await commitStep(deps, ctx, writes, {

@@ -3,16 +3,130 @@ import { keyColumn } from "./columns.ts";
 import { statementsIn } from "./d1-bulk.ts";
 import { rejectFile } from "./header.ts";
 import type { ImportKind, PlanRow } from "./kinds.ts";
-import type { SliceOptions, StepOutcome } from "./phase-parse.ts";
+import type { StepOutcome } from "./phase-parse.ts";
 import type { RowValues } from "./row-validator.ts";
 import { type Checkpoint, type Counts, commitStep, type RunContext } from "./run-state.ts";
-import { errorStatements, type RowError } from "./staging.ts";
+import { errorStatements, type RowError, type StagedRow } from "./staging.ts";
 
 /** Ragged rows beyond this many (or 1% of the rows, if more) mean the file is not read as its author meant. */
 const RAGGED_TOLERANCE = 10;
 
-/** Whole-file checks that need every row: ragged rows beyond the tolerance, duplicate keys. */
+/** Staged rows covered by one step of the file-wide checks. */
+const CHECK_SPAN = 20_000;
+
+function differs(kind: ImportKind, a: RowValues, b: RowValues) {
+  return kind.table.columns.some((c) => (a[c.id] ?? null) !== (b[c.id] ?? null));
+}
+
+/**
+ * Plans one batch of validated rows against the database: create, update,
+ * unchanged, or skipped with errors found there. Nothing is applied before the
+ * whole file has been read, so every batch sees the same database, and the
+ * decision is staged with the row (a replay reports the same thing).
+ */
+export async function planBatch(
+  d1: D1Database,
+  kind: ImportKind,
+  accountId: string,
+  today: string,
+  staged: StagedRow[],
+  counts: Counts,
+): Promise<RowError[]> {
+  const rows: PlanRow[] = staged
+    .filter((r) => r.action === "pending")
+    .map((r) => ({ rowNumber: r.rowNumber, key: r.key, values: r.values }));
+  const [existing, check] = await Promise.all([
+    kind.loadExisting(
+      d1,
+      accountId,
+      rows.map((r) => r.key),
+    ),
+    kind.prepareChecks(d1, accountId, rows),
+  ]);
+  const decided = new Map<number, StagedRow["action"]>();
+  const errors: RowError[] = [];
+  for (const row of rows) {
+    const before = existing.get(row.key);
+    const merged = { ...(before?.values ?? kind.defaults), ...row.values };
+    const rowErrors = check(row, merged, before);
+    if (rowErrors.length) {
+      errors.push(...rowErrors);
+      decided.set(row.rowNumber, "error");
+      counts.skipped++;
+    } else if (!before) {
+      decided.set(row.rowNumber, "create");
+      counts.created++;
+    } else if (differs(kind, kind.effective(merged, today), before.values)) {
+      decided.set(row.rowNumber, "update");
+      counts.updated++;
+    } else {
+      decided.set(row.rowNumber, "unchanged");
+      counts.unchanged++;
+    }
+  }
+  for (const row of staged) row.action = decided.get(row.rowNumber) ?? row.action;
+  return errors;
+}
+
+const countOf = { create: "created", update: "updated", unchanged: "unchanged" } as const;
+
+/**
+ * Whole-file checks, once every row is staged. The first step rejects the file
+ * for ragged rows beyond the tolerance or duplicate keys; then, CHECK_SPAN rows
+ * per step, rows failing the kind's checks against the rest of the file are
+ * skipped (action 'skipped') with their errors, and their counts move to skipped.
+ */
 export async function checkPhase(deps: Deps, ctx: RunContext, kind: ImportKind): Promise<StepOutcome> {
+  const d1 = deps.db.$client;
+  const from = ctx.checkpoint.cursor;
+  if (from === 0) await rejectWholeFile(d1, ctx, kind);
+  const last = await d1
+    .prepare("SELECT max(row_number) AS n FROM import_rows WHERE run_id = ?")
+    .bind(ctx.run.id)
+    .first<{ n: number | null }>();
+  const to = from + CHECK_SPAN;
+  const done = to >= (last?.n ?? 0);
+  const counts: Counts = { ...ctx.counts };
+  const writes: D1PreparedStatement[] = [];
+  if (kind.fileChecksSql) {
+    const { results } = await d1
+      .prepare(kind.fileChecksSql)
+      .bind(ctx.run.accountId, ctx.run.id, from, to)
+      .all<{ row_number: number; action: string; column: string; reason: string; value: string | null }>();
+    const skipped = new Set<number>();
+    for (const r of results) {
+      if (skipped.has(r.row_number)) continue;
+      skipped.add(r.row_number);
+      const counted = countOf[r.action as keyof typeof countOf];
+      if (counted) counts[counted]--;
+      counts.skipped++;
+    }
+    writes.push(
+      ...statementsIn(
+        d1,
+        "UPDATE import_rows SET action = 'skipped' WHERE run_id = ?1 AND row_number IN (?IN)",
+        [ctx.run.id],
+        [...skipped],
+      ),
+      ...errorStatements(
+        d1,
+        ctx.run,
+        counts,
+        results.map((r) => ({ rowNumber: r.row_number, column: r.column, reason: r.reason, value: r.value })),
+      ),
+    );
+  }
+  const checkpoint: Checkpoint = {
+    ...ctx.checkpoint,
+    seq: ctx.checkpoint.seq + 1,
+    cursor: done ? 0 : to,
+    phase: done ? "decide" : "check",
+  };
+  const ok = await commitStep(deps, ctx, writes, { checkpoint, counts });
+  return { rows: Math.min(CHECK_SPAN, counts.rows), stopped: !ok };
+}
+
+async function rejectWholeFile(d1: D1Database, ctx: RunContext, kind: ImportKind) {
   const { ragged } = ctx.checkpoint;
   const tolerance = Math.max(RAGGED_TOLERANCE, Math.floor(ctx.counts.rows / 100));
   if (ragged > tolerance) {
@@ -20,7 +134,7 @@ export async function checkPhase(deps: Deps, ctx: RunContext, kind: ImportKind):
       `${ragged} rows have a different number of fields than the header (at most ${tolerance} are tolerated): check the delimiter and quoting`,
     );
   }
-  const dupes = await deps.db.$client
+  const dupes = await d1
     .prepare(
       `SELECT key, group_concat(row_number) AS rows_list FROM import_rows WHERE run_id = ?
        GROUP BY key HAVING count(*) > 1 ORDER BY min(row_number) LIMIT 5`,
@@ -38,82 +152,6 @@ export async function checkPhase(deps: Deps, ctx: RunContext, kind: ImportKind):
     });
     throw rejectFile(`Duplicate ${keyColumn(kind.table).header} in the file: ${list.join("; ")}`);
   }
-  const today = new Date(deps.now()).toISOString().slice(0, 10);
-  const checkpoint: Checkpoint = { ...ctx.checkpoint, seq: ctx.checkpoint.seq + 1, phase: "plan", cursor: 0, today };
-  const ok = await commitStep(deps, ctx, [], { checkpoint, counts: ctx.counts });
-  return { rows: 0, stopped: !ok };
-}
-
-function differs(kind: ImportKind, a: RowValues, b: RowValues) {
-  return kind.table.columns.some((c) => (a[c.id] ?? null) !== (b[c.id] ?? null));
-}
-
-/**
- * Decides create / update / unchanged for the next staged rows (or skips them
- * with errors found against the database), and stores the decision so that a
- * replay reports the same thing whatever was applied since.
- */
-export async function planPhase(
-  deps: Deps,
-  ctx: RunContext,
-  kind: ImportKind,
-  opts: SliceOptions,
-): Promise<StepOutcome> {
-  const d1 = deps.db.$client;
-  const { results } = await d1
-    .prepare(
-      `SELECT row_number, key, data FROM import_rows WHERE run_id = ? AND row_number > ? AND action = 'pending'
-       ORDER BY row_number LIMIT ?`,
-    )
-    .bind(ctx.run.id, ctx.checkpoint.cursor, opts.batchRows)
-    .all<{ row_number: number; key: string; data: string }>();
-  const rows: PlanRow[] = results.map((r) => ({ rowNumber: r.row_number, key: r.key, values: JSON.parse(r.data) }));
-  const checkpoint: Checkpoint = { ...ctx.checkpoint, seq: ctx.checkpoint.seq + 1 };
-  const counts: Counts = { ...ctx.counts };
-  if (rows.length < opts.batchRows) checkpoint.phase = "decide";
-  const last = rows.at(-1);
-  if (last) checkpoint.cursor = last.rowNumber;
-  const today = ctx.checkpoint.today ?? new Date(deps.now()).toISOString().slice(0, 10);
-  const [existing, check] = await Promise.all([
-    kind.loadExisting(
-      d1,
-      ctx.run.accountId,
-      rows.map((r) => r.key),
-    ),
-    kind.prepareChecks(d1, { accountId: ctx.run.accountId, runId: ctx.run.id }, rows),
-  ]);
-  const actions = { create: [] as number[], update: [] as number[], unchanged: [] as number[], error: [] as number[] };
-  const errors: RowError[] = [];
-  for (const row of rows) {
-    const before = existing.get(row.key);
-    const merged = { ...(before?.values ?? kind.defaults), ...row.values };
-    const rowErrors = check(row, merged, before);
-    if (rowErrors.length) {
-      errors.push(...rowErrors);
-      actions.error.push(row.rowNumber);
-      counts.skipped++;
-    } else if (!before) {
-      actions.create.push(row.rowNumber);
-      counts.created++;
-    } else if (differs(kind, kind.effective(merged, today), before.values)) {
-      actions.update.push(row.rowNumber);
-      counts.updated++;
-    } else {
-      actions.unchanged.push(row.rowNumber);
-      counts.unchanged++;
-    }
-  }
-  const writes = Object.entries(actions).flatMap(([action, numbers]) =>
-    statementsIn(
-      d1,
-      `UPDATE import_rows SET action = '${action}' WHERE run_id = ?1 AND row_number IN (?IN)`,
-      [ctx.run.id],
-      numbers,
-    ),
-  );
-  writes.push(...errorStatements(d1, ctx.run, counts, errors));
-  const ok = await commitStep(deps, ctx, writes, { checkpoint, counts });
-  return { rows: rows.length, stopped: !ok };
 }
 
 /**

@@ -21,14 +21,11 @@ function progress(checkpoint: Checkpoint | null, counts: Counts, size: number, f
   const phase = finished ? "done" : (checkpoint?.phase ?? "queued");
   const read = checkpoint?.read.byteOffset ?? 0;
   const parsing = phase === "parse" || phase === "queued";
-  const planned = counts.created + counts.updated + counts.unchanged + counts.skipped;
-  const rowsDone =
-    finished || !parsing ? (phase === "plan" ? Math.min(planned, counts.rows) : counts.rows) : counts.rows;
   return {
     phase,
     bytesRead: finished ? size : Math.min(read, size),
     bytesTotal: size,
-    rowsDone,
+    rowsDone: counts.rows,
     /** Known once the whole file has been read. */
     rowsTotal: parsing && !finished ? null : counts.rows,
   };

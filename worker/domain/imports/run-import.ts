@@ -6,7 +6,7 @@ import { rejectFile } from "./header.ts";
 import type { ImportKind } from "./kinds.ts";
 import { applyPhase, approversPhase, deactivatePhase, finishPhase } from "./phase-apply.ts";
 import { parsePhase, type SliceOptions, type StepOutcome } from "./phase-parse.ts";
-import { checkPhase, decidePhase, planPhase } from "./phase-plan.ts";
+import { checkPhase, decidePhase } from "./phase-plan.ts";
 import { kindFor } from "./registry.ts";
 import { commitStep, FINISHED, loadOrCreateRun, outcomeRun, type Phase, type RunContext } from "./run-state.ts";
 
@@ -32,7 +32,6 @@ type PhaseFn = (deps: Deps, ctx: RunContext, kind: ImportKind, opts: SliceOption
 const phases: Record<Phase, PhaseFn> = {
   parse: parsePhase,
   check: (deps, ctx, kind) => checkPhase(deps, ctx, kind),
-  plan: planPhase,
   decide: (deps, ctx, kind) => decidePhase(deps, ctx, kind),
   apply: applyPhase,
   approvers: approversPhase,

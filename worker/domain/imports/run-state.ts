@@ -14,7 +14,7 @@ import type { Encoding } from "./text-decoding.ts";
  * The phases of a run. Nothing is written outside staging before `apply`, so
  * every whole-file reject happens while nothing has been applied yet.
  */
-export type Phase = "parse" | "check" | "plan" | "decide" | "apply" | "approvers" | "deactivate" | "finish";
+export type Phase = "parse" | "check" | "decide" | "apply" | "approvers" | "deactivate" | "finish";
 
 /** Saved on the run after every committed step; a redelivered message resumes from it. */
 export interface Checkpoint {
@@ -28,10 +28,10 @@ export interface Checkpoint {
   read: ReadPosition;
   /** Whether committed text had non-ASCII characters (an invalid UTF-8 byte later means re-reading from the start). */
   nonAscii: boolean;
-  /** Last staged row number handled by the plan/apply phases. */
+  /** Last staged row number handled by the check/apply phases. */
   cursor: number;
   ragged: number;
-  /** The day (UTC) the plan was made; the apply phase uses the same one for Leave Dates. */
+  /** The day (UTC) the plan was made (first batch); the apply phase uses the same one for Leave Dates. */
   today?: string;
   approvedBy?: string;
 }

@@ -1,4 +1,4 @@
-import { multiRowInsert } from "./d1-bulk.ts";
+import { jsonInsert } from "./d1-bulk.ts";
 import type { RowValues } from "./row-validator.ts";
 import type { Counts, RunRow } from "./run-state.ts";
 
@@ -18,17 +18,18 @@ export interface StagedRow {
   uniqueValue: string | null;
   newId: string;
   values: RowValues;
-  action: "pending" | "error";
+  /** `pending` until planned; `skipped` when the file-wide checks fail it after the plan. */
+  action: "pending" | "error" | "create" | "update" | "unchanged" | "skipped";
 }
 
 /** Inserts for staged rows (`?1` run, `?2` account shared by every row). */
 export function stageStatements(d1: D1Database, run: RunRow, rows: readonly StagedRow[]) {
-  return multiRowInsert(
+  return jsonInsert(
     d1,
     "INSERT INTO import_rows (run_id, account_id, row_number, key, unique_value, new_id, data, action)",
-    "(?1, ?2, ?, ?, ?, ?, ?, ?)",
+    "?1, ?2, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value -> 4, j.value ->> 5",
     [run.id, run.accountId],
-    rows.map((r) => [r.rowNumber, r.key, r.uniqueValue, r.newId, JSON.stringify(r.values), r.action]),
+    rows.map((r) => [r.rowNumber, r.key, r.uniqueValue, r.newId, r.values, r.action]),
   );
 }
 
@@ -43,10 +44,10 @@ export function errorStatements(d1: D1Database, run: RunRow, counts: Counts, err
   const kept = errors.slice(0, room);
   counts.errors += errors.length;
   counts.errorsDropped += errors.length - kept.length;
-  return multiRowInsert(
+  return jsonInsert(
     d1,
     'INSERT INTO row_errors (account_id, run_id, row_number, "column", reason, value)',
-    "(?1, ?2, ?, ?, ?, ?)",
+    "?1, ?2, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3",
     [run.accountId, run.id],
     kept.map((e) => [e.rowNumber, e.column, e.reason, e.value === null ? null : e.value.slice(0, 500)]),
     "ON CONFLICT DO NOTHING",
