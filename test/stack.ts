@@ -2,39 +2,65 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensureDevVars } from "../scripts/lib/dev-vars.ts";
-import { applyMigrations, buildWeb, freePort, type Started, startWorker } from "../scripts/lib/stack.ts";
+import { applyMigrations, buildWeb, freePort, type Started, startRelay, startWorker } from "../scripts/lib/stack.ts";
 
 export interface Stack {
   url: string;
   dir: string;
   secrets: Record<string, string>;
   worker: Started;
+  /** The SFTP relay (Node), when asked for with `relay: true`. */
+  relay?: Started & { port: number };
   stop: () => Promise<void>;
 }
 
 /**
  * The real local stack for end-to-end tests: migrations applied by wrangler to
  * a fresh on-disk D1, `wrangler dev` on a free port, its own secrets file.
+ * With `relay: true` the SFTP relay runs too, and the Worker advertises its
+ * port (SFTP_PUBLIC_PORT), so the Connection tab shows where a client connects.
  */
-export async function startStack(opts: { vars?: Record<string, string> } = {}): Promise<Stack> {
+export async function startStack(opts: { vars?: Record<string, string>; relay?: boolean } = {}): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), "sluice-e2e-"));
   const varsFile = join(dir, "dev.vars");
   const secrets = ensureDevVars(varsFile);
   writeFileSync(join(dir, ".keep"), "");
   await buildWeb({ ifMissing: true });
   await applyMigrations(join(dir, "state"));
+  const workerPort = await freePort();
+  let relayPort: number | null = null;
+  // Both ports are free now but neither is held yet: make sure they differ.
+  while (opts.relay && (relayPort === null || relayPort === workerPort)) relayPort = await freePort();
   const worker = await startWorker({
-    port: await freePort(),
+    port: workerPort,
     persistTo: join(dir, "state"),
     envFile: varsFile,
-    vars: opts.vars,
+    vars: relayPort ? { SFTP_PUBLIC_HOST: "127.0.0.1", SFTP_PUBLIC_PORT: String(relayPort), ...opts.vars } : opts.vars,
   });
+  let relay: Stack["relay"];
+  if (relayPort) {
+    try {
+      const started = await startRelay({
+        workerUrl: worker.url,
+        relayToken: secrets.RELAY_TOKEN as string,
+        port: relayPort,
+        hostKeyDir: join(dir, "relay-keys"),
+      });
+      relay = { ...started, port: relayPort };
+    } catch (err) {
+      await worker.stop();
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
   return {
     url: worker.url,
     dir,
     secrets,
     worker,
+    relay,
     stop: async () => {
+      await relay?.stop();
       await worker.stop();
       rmSync(dir, { recursive: true, force: true });
     },

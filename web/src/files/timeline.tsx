@@ -46,10 +46,11 @@ export function DeliveryTimeline({ deliveryId, refreshKey }: { deliveryId: strin
   const span = data.to - data.from;
   const x = (t: number) => Math.max(0, Math.min(WIDTH, ((t - data.from) / span) * WIDTH));
   const missed = data.windows.filter((w) => w.state === "missed").length;
+  const received = `${data.files.length} ${data.files.length === 1 ? "file" : "files"} in the last ${days} days`;
   const summary =
     data.frequency === "none"
-      ? `${data.files.length} files in the last ${days} days; this delivery is not monitored.`
-      : `${data.files.length} files in the last ${days} days; ${missed} of ${data.windows.filter((w) => w.state !== "open").length} expected windows missed.`;
+      ? `${received}; this delivery is not monitored.`
+      : `${received}; ${missed} of ${data.windows.filter((w) => w.state !== "open").length} expected windows missed.`;
 
   return (
     <figure className="timeline">
