@@ -113,6 +113,7 @@ async function floorRun(s: ImportStack, rows: number, prefix: string): Promise<F
     `${s.stack.url}/api/__bench/d1-upsert?rows=${rows}&account=${s.floorAccount}&prefix=${prefix}`,
     {
       method: "POST",
+      headers: { authorization: `Bearer ${s.stack.secrets.OPERATOR_TOKEN}` },
     },
   );
   const text = await res.text();

@@ -1,5 +1,7 @@
 import { Hono } from "hono";
+import { createMiddleware } from "hono/factory";
 import { AppError } from "../errors.ts";
+import { requireOperator } from "../http/auth.ts";
 import type { AppEnv } from "../http/types.ts";
 
 /** Rows per statement (8 bound values each: 88 parameters, under D1's 100) and statements per batch. */
@@ -36,9 +38,15 @@ function personValues(prefix: string, i: number): string[] {
  * bound per chunk, 200 statements per `batch()` (the recipe in ../shared/TOOLCHAIN.md). Answers the
  * elapsed milliseconds measured inside the Worker
  * (workerd's clock advances only across I/O, so this is the time from the first to the last `batch()` reply). Production answers 404.
+ * It writes into whichever account it names, so it needs `Authorization: Bearer <OPERATOR_TOKEN>` (a
+ * header also keeps a web page from posting to a local Worker behind the user's back).
  */
-export const devBench = new Hono<AppEnv>().post("/api/__bench/d1-upsert", async (c) => {
+const devOnly = createMiddleware<AppEnv>(async (c, next) => {
   if (c.var.deps.config.SLUICE_ENV !== "development") throw new AppError("not_found", "No such route");
+  await next();
+});
+
+export const devBench = new Hono<AppEnv>().post("/api/__bench/d1-upsert", devOnly, requireOperator, async (c) => {
   const rows = Number(c.req.query("rows"));
   const account = c.req.query("account");
   const prefix = c.req.query("prefix") ?? "floor";
