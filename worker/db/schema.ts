@@ -271,6 +271,8 @@ export const importRuns = sqliteTable(
     counts: text("counts", { mode: "json" }).$type<Record<string, number>>(),
     checkpoint: text("checkpoint", { mode: "json" }).$type<Record<string, unknown>>(),
     message: text("message"),
+    /** 1 for the first import of the file; each reprocess starts the next attempt. */
+    attempt: integer("attempt").notNull().default(1),
     startedAt: integer("started_at"),
     finishedAt: integer("finished_at"),
     createdAt: integer("created_at").notNull(),

@@ -15,6 +15,7 @@ export type AuditAction =
   | "login_ban.lifted"
   | "import.approved"
   | "import.rejected"
+  | "import.reprocessed"
   | "webhook.created"
   | "webhook.updated"
   | "webhook.deleted"

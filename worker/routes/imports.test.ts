@@ -1,7 +1,18 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { purgeStaging } from "../domain/imports/reprocess.ts";
 import { call } from "../test/client.ts";
 import { errorsOf, peopleOf, receive, runOf, runToEnd, setup } from "../test/imports.ts";
+
+/** A full sync above its threshold, held for approval. */
+async function heldFile() {
+  const s = await setup("user_sync", { syncMode: "full_sync" });
+  const all = Array.from({ length: 10 }, (_, i) => `u${i}@example.com,U,${i}`);
+  await runToEnd(s, await receive(s, "all.csv", `Email,First Name,Last Name\n${all.join("\n")}\n`));
+  const fileId = await receive(s, "few.csv", "Email\nu0@example.com\nu1@example.com\n");
+  await runToEnd(s, fileId);
+  return { s, fileId };
+}
 
 describe("import reports API", () => {
   it("reports status, dialect, counts and progress, and pages row errors", async () => {
@@ -67,15 +78,6 @@ describe("import reports API", () => {
 });
 
 describe("held full-sync files", () => {
-  async function heldFile() {
-    const s = await setup("user_sync", { syncMode: "full_sync" });
-    const all = Array.from({ length: 10 }, (_, i) => `u${i}@example.com,U,${i}`);
-    await runToEnd(s, await receive(s, "all.csv", `Email,First Name,Last Name\n${all.join("\n")}\n`));
-    const fileId = await receive(s, "few.csv", "Email\nu0@example.com\nu1@example.com\n");
-    await runToEnd(s, fileId);
-    return { s, fileId };
-  }
-
   it("holds a full sync above the threshold until an admin approves it", async () => {
     const { s, fileId } = await heldFile();
     const report = await call("GET", `/api/v1/files/${fileId}/report`, { headers: s.t.auth });
@@ -104,6 +106,99 @@ describe("held full-sync files", () => {
     const report = await call("GET", `/api/v1/files/${fileId}/report`, { headers: s.t.auth });
     expect(report.body).toMatchObject({ status: "rejected", message: "Rejected by an admin: nothing was applied" });
     expect((await peopleOf(s.t.accountId)).filter((p) => p.active === 0)).toEqual([]);
+  });
+});
+
+describe("reprocessing and staging retention", () => {
+  it("imports a file again as its next attempt, once its approver exists", async () => {
+    const s = await setup("user_sync", { notificationEmail: "it@example.com" });
+    const fileId = await receive(
+      s,
+      "users.csv",
+      "Email,First Name,Last Name,Approver Email\nann@example.com,Ann,A,boss@example.com\n",
+    );
+    await runToEnd(s, fileId);
+    expect((await runOf(fileId)).counts).toMatchObject({ created: 0, skipped: 1, errors: 1 });
+
+    // Reprocessing is refused while the file is being imported, and for another account.
+    const other = await setup();
+    expect((await call("POST", `/api/v1/files/${fileId}/reprocess`, { headers: other.t.auth })).status).toBe(404);
+
+    const boss = await receive(s, "boss.csv", "Email,First Name,Last Name\nboss@example.com,Bo,Ss\n");
+    await runToEnd(s, boss);
+    const again = await call("POST", `/api/v1/files/${fileId}/reprocess`, { headers: s.t.auth });
+    expect(again.status).toBe(202);
+    expect(again.body).toEqual({ status: "queued", attempt: 2 });
+
+    await runToEnd(s, fileId);
+    const run = await runOf(fileId);
+    expect(run).toMatchObject({ status: "applied", attempt: 2 });
+    expect(run.counts).toMatchObject({ rows: 1, created: 1, skipped: 0, errors: 0 });
+    expect(await errorsOf(fileId)).toEqual([]);
+    expect((await peopleOf(s.t.accountId)).find((p) => p.email === "ann@example.com")).toMatchObject({
+      approver: "boss@example.com",
+    });
+    // Each attempt's outcome is announced once: two summaries for this file, one for boss.csv.
+    const summaries = await env.DB.prepare(
+      "SELECT idempotency_key FROM email_outbox WHERE account_id = ? AND kind = 'import_summary' ORDER BY created_at",
+    )
+      .bind(s.t.accountId)
+      .all<{ idempotency_key: string }>();
+    expect(summaries.results).toHaveLength(3);
+    const audit = await env.DB.prepare("SELECT action, detail FROM audit_events WHERE account_id = ? AND target_id = ?")
+      .bind(s.t.accountId, fileId)
+      .all<{ action: string; detail: string }>();
+    expect(audit.results.map((a) => a.action)).toEqual(["import.reprocessed"]);
+  });
+
+  it("refuses to reprocess a held file or one never imported", async () => {
+    const { s, fileId } = await heldFile();
+    const held = await call("POST", `/api/v1/files/${fileId}/reprocess`, { headers: s.t.auth });
+    expect(held.status).toBe(409);
+    expect(held.body.detail).toMatch(/approve or reject/);
+    const fresh = await receive(s, "later.csv", "Email\nx@example.com\n");
+    const never = await call("POST", `/api/v1/files/${fresh}/reprocess`, { headers: s.t.auth });
+    expect(never.status).toBe(409);
+  });
+
+  it("serves the row errors as CSV to a client that asks for text/csv", async () => {
+    const s = await setup();
+    const fileId = await receive(s, "users.csv", "Email,Role\nzoe@example.com,@boss\n");
+    await runToEnd(s, fileId);
+    const csv = await call("GET", `/api/v1/files/${fileId}/errors`, {
+      headers: { ...s.t.auth, accept: "text/csv, application/json;q=0.5" },
+    });
+    expect(csv.headers.get("content-type")).toMatch(/^text\/csv/);
+    expect(csv.headers.get("vary")).toMatch(/Accept/);
+    expect(csv.body).toBe(
+      'Row,Column,Reason,Value\r\n2,Role,"must be one of Claimant, Approver, Finance, Admin",\'@boss\r\n',
+    );
+    const jsonReply = await call("GET", `/api/v1/files/${fileId}/errors`, {
+      headers: { ...s.t.auth, accept: "application/json, text/csv;q=0.1" },
+    });
+    expect(jsonReply.body.errors).toHaveLength(1);
+  });
+
+  it("clears staged rows of finished runs from the cron, and keeps a held run's", async () => {
+    const { s, fileId: heldId } = await heldFile();
+    const upsert = await setup("user_sync", {}, s.t);
+    const done = await receive(upsert, "more.csv", "Email,First Name,Last Name\nmore@example.com,Mo,Re\n");
+    await runToEnd(upsert, done);
+    expect((await runOf(done)).status).toBe("applied");
+    const staged = async (fileId: string) =>
+      (
+        await env.DB.prepare(
+          "SELECT count(*) AS n FROM import_rows r JOIN import_runs ir ON ir.id = r.run_id WHERE ir.file_id = ?",
+        )
+          .bind(fileId)
+          .first<{ n: number }>()
+      )?.n;
+    expect(await staged(done)).toBe(1);
+    let purged = 0;
+    for (let n = await purgeStaging(s.deps); n > 0; n = await purgeStaging(s.deps)) purged += n;
+    expect(purged).toBeGreaterThanOrEqual(1);
+    expect(await staged(done)).toBe(0);
+    expect(await staged(heldId)).toBeGreaterThan(0);
   });
 });
 

@@ -1,5 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import type { Deps, Principal } from "../domain/deps.ts";
 import { fileReport, listRowErrors, rowErrorsCsv } from "../domain/imports/reports.ts";
+import { reprocessFile } from "../domain/imports/reprocess.ts";
 import { decideHeldFile } from "../domain/imports/review.ts";
 import { requireAuth } from "../http/auth.ts";
 import { router } from "../http/types.ts";
@@ -52,6 +54,37 @@ const RowError = z
   .object({ row: z.number().int(), column: z.string(), reason: z.string(), value: z.string().nullable() })
   .openapi("RowError");
 
+/** The row errors as a CSV download (cells that could run as formulas are escaped). */
+async function errorsCsvResponse(deps: Deps, actor: Principal, fileId: string) {
+  const { name, csv } = await rowErrorsCsv(deps, actor, fileId);
+  const ascii = `${name.replace(/[^\x20-\x7e]|["\\]/g, "_")}-errors.csv`;
+  return new Response(csv, {
+    status: 200,
+    headers: {
+      "content-type": "text/csv; charset=utf-8",
+      "content-disposition": `attachment; filename="${ascii}"`,
+      "cache-control": "private, no-store",
+      vary: "Accept",
+    },
+  });
+}
+
+/** Whether the client asked for CSV rather than JSON (`Accept: text/csv` preferred over JSON). */
+function wantsCsv(accept: string | undefined) {
+  if (!accept) return false;
+  const q = (type: string) => {
+    for (const part of accept.toLowerCase().split(",")) {
+      const [media, ...params] = part.trim().split(";");
+      if (media?.trim() !== type) continue;
+      const qv = params.map((p) => p.trim()).find((p) => p.startsWith("q="));
+      return qv ? Number(qv.slice(2)) || 0 : 1;
+    }
+    return 0;
+  };
+  const csv = q("text/csv");
+  return csv > 0 && csv > q("application/json");
+}
+
 const base = router();
 base.use("/files/*", requireAuth());
 
@@ -73,7 +106,7 @@ export const imports = base
       method: "get",
       path: "/files/{id}/errors",
       tags: ["imports"],
-      summary: "A file's row errors, by row, paged",
+      summary: "A file's row errors, by row, paged (all of them as CSV with `Accept: text/csv`)",
       request: {
         params: IdParam,
         query: z.object({
@@ -83,12 +116,24 @@ export const imports = base
         }),
       },
       responses: {
-        200: json(z.object({ errors: z.array(RowError), nextCursor: z.string().nullable() }), "A page of row errors"),
+        200: {
+          description: "A page of row errors; or, with `Accept: text/csv`, every stored row error as CSV",
+          content: {
+            "application/json": {
+              schema: z.object({ errors: z.array(RowError), nextCursor: z.string().nullable() }),
+            },
+            "text/csv": { schema: z.string().openapi({ description: "Row, Column, Reason, Value" }) },
+          },
+        },
         ...problems(401, 404, 422),
       },
     }),
-    async (c) =>
-      c.json(await listRowErrors(c.var.deps, c.var.principal, c.req.valid("param").id, c.req.valid("query")), 200),
+    async (c) => {
+      const id = c.req.valid("param").id;
+      if (wantsCsv(c.req.header("accept"))) return errorsCsvResponse(c.var.deps, c.var.principal, id) as never;
+      c.header("vary", "Accept");
+      return c.json(await listRowErrors(c.var.deps, c.var.principal, id, c.req.valid("query")), 200);
+    },
   )
   .openapi(
     createRoute({
@@ -102,15 +147,7 @@ export const imports = base
         ...problems(401, 404),
       },
     }),
-    async (c) => {
-      const { name, csv } = await rowErrorsCsv(c.var.deps, c.var.principal, c.req.valid("param").id);
-      const ascii = `${name.replace(/[^\x20-\x7e]|["\\]/g, "_")}-errors.csv`;
-      return c.body(csv, 200, {
-        "content-type": "text/csv; charset=utf-8",
-        "content-disposition": `attachment; filename="${ascii}"`,
-        "cache-control": "private, no-store",
-      });
-    },
+    async (c) => errorsCsvResponse(c.var.deps, c.var.principal, c.req.valid("param").id) as never,
   )
   .openapi(
     createRoute({
@@ -139,4 +176,21 @@ export const imports = base
       },
     }),
     async (c) => c.json(await decideHeldFile(c.var.deps, c.var.principal, c.req.valid("param").id, "reject"), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/files/{id}/reprocess",
+      tags: ["imports"],
+      summary: "Import a file again from its stored bytes (after it was applied, tested, rejected or failed)",
+      description:
+        "Starts the next attempt of the file's import: its report starts over and its outcome is announced again " +
+        "(webhook, summary email). A held file is approved or rejected instead; a file being imported answers 409.",
+      request: { params: IdParam },
+      responses: {
+        202: json(z.object({ status: z.literal("queued"), attempt: z.number().int() }), "Queued for import"),
+        ...problems(401, 403, 404, 409),
+      },
+    }),
+    async (c) => c.json(await reprocessFile(c.var.deps, c.var.principal, c.req.valid("param").id), 202),
   );

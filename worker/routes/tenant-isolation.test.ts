@@ -138,6 +138,7 @@ const plan: Record<string, Spec> = {
   "GET /api/v1/files/:id/errors": { kind: "foreign", as: api },
   "GET /api/v1/files/:id/errors.csv": { kind: "foreign", as: api },
   "POST /api/v1/files/:id/approve": { kind: "foreign", as: api },
+  "POST /api/v1/files/:id/reprocess": { kind: "foreign", as: api },
   "POST /api/v1/files/:id/reject": { kind: "foreign", as: api },
 
   "GET /api/v1/outbox": { kind: "own", as: ownApi, shows: (b) => [`it@${b.tag}.example`] },

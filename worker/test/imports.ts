@@ -110,3 +110,13 @@ export async function errorsOf(fileId: string) {
     .all<{ row_number: number; column: string; reason: string; value: string | null }>();
   return results;
 }
+
+export async function projectsOf(accountId: string) {
+  const { results } = await env.DB.prepare(
+    `SELECT p.code, p.name, p.client, p.active, p.start_date, p.end_date, p.billable, a.email AS approver
+     FROM projects p LEFT JOIN people a ON a.id = p.approver_id WHERE p.account_id = ? ORDER BY p.code`,
+  )
+    .bind(accountId)
+    .all<Record<string, unknown>>();
+  return results;
+}

@@ -7,7 +7,14 @@ import { mapHeader, rejectFile } from "./header.ts";
 import type { ImportKind } from "./kinds.ts";
 import { planBatch } from "./phase-plan.ts";
 import { rowValidator } from "./row-validator.ts";
-import { type Checkpoint, type Counts, commitStep, initialCheckpoint, type RunContext } from "./run-state.ts";
+import {
+  type Checkpoint,
+  type Counts,
+  commitStep,
+  emptyCounts,
+  initialCheckpoint,
+  type RunContext,
+} from "./run-state.ts";
 import { errorStatements, type RowError, type StagedRow, stageStatements } from "./staging.ts";
 import { InvalidUtf8 } from "./text-decoding.ts";
 
@@ -129,12 +136,11 @@ function validateRecords(
   return { staged, errors };
 }
 
-/** Re-reads the file as Windows-1252; staged rows are dropped first when they held non-ASCII text. */
+/** Re-reads the file as Windows-1252; staged rows are dropped first (the reset phase) when they held non-ASCII text. */
 async function switchTo1252(deps: Deps, ctx: RunContext): Promise<boolean> {
-  const d1 = deps.db.$client;
   const restart = ctx.checkpoint.nonAscii;
   const checkpoint: Checkpoint = restart
-    ? { ...initialCheckpoint("windows-1252"), seq: ctx.checkpoint.seq + 1 }
+    ? { ...initialCheckpoint("windows-1252"), seq: ctx.checkpoint.seq + 1, phase: "reset" }
     : {
         ...ctx.checkpoint,
         seq: ctx.checkpoint.seq + 1,
@@ -143,15 +149,7 @@ async function switchTo1252(deps: Deps, ctx: RunContext): Promise<boolean> {
           ? { dialect: { ...ctx.checkpoint.dialect, encoding: "windows-1252" as const } }
           : {}),
       };
-  const writes = restart
-    ? [
-        d1.prepare("DELETE FROM import_rows WHERE run_id = ?").bind(ctx.run.id),
-        d1.prepare("DELETE FROM row_errors WHERE run_id = ?").bind(ctx.run.id),
-      ]
-    : [];
-  const counts = restart ? { ...ctx.counts, ...zeroed } : ctx.counts;
+  const counts = restart ? emptyCounts() : ctx.counts;
   const dialect = checkpoint.dialect ? { ...ctx.run.dialect, encoding: "windows-1252" } : undefined;
-  return commitStep(deps, ctx, writes, { checkpoint, counts, ...(dialect ? { dialect } : {}) });
+  return commitStep(deps, ctx, [], { checkpoint, counts, ...(dialect ? { dialect } : {}) });
 }
-
-const zeroed = { rows: 0, skipped: 0, errors: 0, errorsDropped: 0 };

@@ -8,6 +8,7 @@ import { applyPhase, approversPhase, deactivatePhase, finishPhase } from "./phas
 import { parsePhase, type SliceOptions, type StepOutcome } from "./phase-parse.ts";
 import { checkPhase, decidePhase } from "./phase-plan.ts";
 import { kindFor } from "./registry.ts";
+import { resetPhase } from "./reprocess.ts";
 import { commitStep, FINISHED, loadOrCreateRun, outcomeRun, type Phase, type RunContext } from "./run-state.ts";
 
 /** Files larger than this are rejected before a byte is read. */
@@ -30,6 +31,7 @@ export type RunOutcome = "finished" | "continue" | "stopped" | "missing";
 type PhaseFn = (deps: Deps, ctx: RunContext, kind: ImportKind, opts: SliceOptions) => Promise<StepOutcome>;
 
 const phases: Record<Phase, PhaseFn> = {
+  reset: resetPhase,
   parse: parsePhase,
   check: (deps, ctx, kind) => checkPhase(deps, ctx, kind),
   decide: (deps, ctx, kind) => decidePhase(deps, ctx, kind),
@@ -75,14 +77,10 @@ export async function advanceImport(
   }
 }
 
-/** A whole-file reject: nothing was applied; staged rows are dropped, row errors kept for the report. */
+/** A whole-file reject: nothing was applied; row errors are kept for the report (the cron clears staging). */
 async function rejectRun(deps: Deps, ctx: RunContext, message: string) {
-  const d1 = deps.db.$client;
   const checkpoint = { ...ctx.checkpoint, seq: ctx.checkpoint.seq + 1 };
-  const drop = d1
-    .prepare("DELETE FROM import_rows WHERE run_id = ? AND account_id = ?")
-    .bind(ctx.run.id, ctx.run.accountId);
-  await commitStep(deps, ctx, [drop], {
+  await commitStep(deps, ctx, [], {
     checkpoint,
     counts: ctx.counts,
     status: "rejected",

@@ -12,9 +12,10 @@ import type { Encoding } from "./text-decoding.ts";
 
 /**
  * The phases of a run. Nothing is written outside staging before `apply`, so
- * every whole-file reject happens while nothing has been applied yet.
+ * every whole-file reject happens while nothing has been applied yet. `reset`
+ * clears what an earlier attempt staged (reprocess, or re-reading as 1252).
  */
-export type Phase = "parse" | "check" | "decide" | "apply" | "approvers" | "deactivate" | "finish";
+export type Phase = "reset" | "parse" | "check" | "decide" | "apply" | "approvers" | "deactivate" | "finish";
 
 /** Saved on the run after every committed step; a redelivered message resumes from it. */
 export interface Checkpoint {
@@ -172,7 +173,7 @@ export async function commitStep(
     outcome && ctx.delivery.notificationEmail
       ? summaryInsert(d1, {
           accountId: run.accountId,
-          runId: run.id,
+          runId: run.attempt > 1 ? `${run.id}:${run.attempt}` : run.id,
           status,
           to: ctx.delivery.notificationEmail,
           now,
@@ -236,6 +237,7 @@ export function outcomeRun(ctx: Pick<RunContext, "run">) {
     fileId: ctx.run.fileId,
     deliveryId: ctx.run.deliveryId,
     test: ctx.run.isTest,
+    attempt: ctx.run.attempt,
   };
 }
 

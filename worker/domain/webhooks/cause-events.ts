@@ -61,7 +61,7 @@ export interface ImportCounts {
  */
 export function importOutcomeEvent(
   deps: D,
-  run: { accountId: string; runId: string; fileId: string; deliveryId: string; test: boolean },
+  run: { accountId: string; runId: string; fileId: string; deliveryId: string; test: boolean; attempt?: number },
   status: ImportOutcome,
   counts: ImportCounts,
   opts: { onlyIfFailed?: boolean } = {},
@@ -69,7 +69,8 @@ export function importOutcomeEvent(
   return prepareEvent(deps, {
     accountId: run.accountId,
     type: `import.${status}`,
-    key: `import.${status}:${run.runId}`,
+    // A reprocessed file announces its outcome again: each attempt has its own key.
+    key: `import.${status}:${run.runId}${(run.attempt ?? 1) > 1 ? `:${run.attempt}` : ""}`,
     data: {
       runId: run.runId,
       fileId: run.fileId,
