@@ -1,6 +1,8 @@
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { toBase64 } from "../domain/crypto/encoding.ts";
-import { call, newTenant, RELAY_TOKEN } from "../test/client.ts";
+import { banPolicy } from "../domain/relay/bans.ts";
+import { call, newTenant, OPERATOR_TOKEN, RELAY_TOKEN } from "../test/client.ts";
 
 const relay = { authorization: `Bearer ${RELAY_TOKEN}` };
 
@@ -157,5 +159,130 @@ describe("audit trail", () => {
     const other = await newTenant("Other");
     const theirs = (await call("GET", "/api/v1/audit", { headers: other.auth })).body.entries;
     expect(theirs.some((e: { targetId: string }) => e.targetId === base.split("/").at(-1))).toBe(false);
+  });
+});
+
+describe("who may lift a ban", () => {
+  const operator = { authorization: `Bearer ${OPERATOR_TOKEN}` };
+  const guess = (username: string, sourceIp: string, password = "not-it") =>
+    call("POST", "/relay/v1/logins", {
+      headers: relay,
+      json: { username, method: "password", password, sourceIp, relayId: "t" },
+    });
+  const allowed = async (sourceIp: string) =>
+    (await call("POST", "/relay/v1/connections", { headers: relay, json: { sourceIp, relayId: "t" } })).body.allowed;
+  const bansOf = async (auth: Record<string, string>) =>
+    (await call("GET", "/api/v1/login-bans", { headers: auth })).body.bans as {
+      subject: string;
+      level: number;
+      bannedUntil: number;
+      liftable: boolean;
+    }[];
+  const lift = (auth: Record<string, string>, subject: string, path = "/api/v1/login-bans") =>
+    call("DELETE", `${path}/${encodeURIComponent(subject)}`, { headers: auth });
+
+  it("lets neither account lift an address ban earned on both accounts' deliveries, and lets the operator", async () => {
+    const a = await tenantWithDelivery();
+    const b = await tenantWithDelivery();
+    const ip = "203.0.113.120";
+    for (let i = 0; i < banPolicy.ipThreshold / 2; i++) {
+      await guess(a.credentials.username, ip);
+      await guess(b.credentials.username, ip);
+    }
+    expect(await allowed(ip)).toBe(false);
+
+    for (const x of [a, b]) {
+      const bans = await bansOf(x.t.auth);
+      expect(bans).toEqual([expect.objectContaining({ subject: `ip:${ip}`, level: 1, liftable: false })]);
+      const refused = await lift(x.t.auth, `ip:${ip}`);
+      expect(refused.status).toBe(403);
+      expect(refused.headers.get("content-type")).toBe("application/problem+json");
+      expect(refused.body).toMatchObject({ code: "forbidden" });
+      expect(refused.body.detail).toContain("also refused for other accounts");
+      expect(refused.body.detail).toContain(new Date(bans[0]?.bannedUntil as number).toISOString());
+    }
+    expect(await allowed(ip)).toBe(false);
+
+    // The operator route takes the operator token only.
+    expect((await lift(a.t.auth, `ip:${ip}`, "/api/v1/operator/login-bans")).status).toBe(401);
+    expect((await lift(operator, `ip:${ip}`, "/api/v1/operator/login-bans")).status).toBe(204);
+    expect(await allowed(ip)).toBe(true);
+    expect(await bansOf(a.t.auth)).toEqual([]);
+    expect((await lift(operator, `ip:${ip}`, "/api/v1/operator/login-bans")).status).toBe(404);
+    for (const x of [a, b]) {
+      const entries = (await call("GET", "/api/v1/audit?limit=5", { headers: x.t.auth })).body.entries;
+      expect(entries[0]).toMatchObject({ action: "login_ban.lifted", actorType: "operator", targetId: `ip:${ip}` });
+    }
+    const row = await env.DB.prepare("select level, banned_until from login_bans where subject = ?")
+      .bind(`ip:${ip}`)
+      .first();
+    expect(row).toEqual({ level: 0, banned_until: null });
+  });
+
+  it("lets no account lift an address ban that guesses at unknown usernames helped earn", async () => {
+    const a = await tenantWithDelivery();
+    const ip = "203.0.113.121";
+    for (let i = 0; i < banPolicy.ipThreshold - 1; i++) await guess(a.credentials.username, ip);
+    await guess("nobody-by-this-name", ip);
+    expect(await allowed(ip)).toBe(false);
+    expect(await bansOf(a.t.auth)).toEqual([expect.objectContaining({ subject: `ip:${ip}`, liftable: false })]);
+    expect((await lift(a.t.auth, `ip:${ip}`)).status).toBe(403);
+    expect(await allowed(ip)).toBe(false);
+  });
+
+  it("lets an account lift an address ban earned on its deliveries alone, hidden from accounts that only saw it log in", async () => {
+    const a = await tenantWithDelivery();
+    const b = await tenantWithDelivery();
+    const ip = "203.0.113.122";
+    // B's IT team logs in from the address (right password, wrong delivery setting) before A's are guessed.
+    expect((await guess(b.credentials.username, ip, b.credentials.password)).status).toBe(200);
+    await call("PATCH", b.base, { headers: b.t.auth, json: { status: "disabled" } });
+    expect((await guess(b.credentials.username, ip, b.credentials.password)).status).toBe(403);
+    for (let i = 0; i < banPolicy.ipThreshold; i++) await guess(a.credentials.username, ip);
+    expect(await allowed(ip)).toBe(false);
+
+    expect(await bansOf(b.t.auth)).toEqual([]);
+    expect((await lift(b.t.auth, `ip:${ip}`)).status).toBe(404);
+    expect(await bansOf(a.t.auth)).toEqual([
+      expect.objectContaining({ subject: `ip:${ip}`, level: 1, liftable: true }),
+    ]);
+    expect((await lift(a.t.auth, `ip:${ip}`)).status).toBe(204);
+    expect(await allowed(ip)).toBe(true);
+
+    // A second ban after the first ran out: lifting it takes back its own step up, not the earlier ban's.
+    for (let i = 0; i < banPolicy.ipThreshold; i++) await guess(a.credentials.username, ip);
+    const expired = Date.now() - banPolicy.windowMs - 1;
+    await env.DB.prepare("update login_bans set banned_until = ?, window_started_at = ? where subject = ?")
+      .bind(expired, expired, `ip:${ip}`)
+      .run();
+    for (let i = 0; i < banPolicy.ipThreshold; i++) await guess(a.credentials.username, ip);
+    // (By now the username has reached its own threshold too.)
+    expect((await bansOf(a.t.auth)).find((x) => x.subject === `ip:${ip}`)).toMatchObject({ level: 2, liftable: true });
+    expect((await lift(a.t.auth, `ip:${ip}`)).status).toBe(204);
+    const row = await env.DB.prepare("select level, banned_until from login_bans where subject = ?")
+      .bind(`ip:${ip}`)
+      .first();
+    expect(row).toEqual({ level: 1, banned_until: null });
+  });
+
+  it("lets the owning account and the operator lift a username ban, and no other account", async () => {
+    const a = await tenantWithDelivery();
+    const b = await tenantWithDelivery();
+    const subject = `user:${a.credentials.username}`;
+    const guessFromEverywhere = async (round: number) => {
+      for (let i = 0; i < banPolicy.usernameThreshold; i++)
+        await guess(a.credentials.username, `198.18.${round}.${i + 1}`);
+    };
+    await guessFromEverywhere(1);
+    expect(await bansOf(a.t.auth)).toEqual([expect.objectContaining({ subject, liftable: true })]);
+    expect(await bansOf(b.t.auth)).toEqual([]);
+    expect((await lift(b.t.auth, subject)).status).toBe(404);
+    expect((await lift(a.t.auth, subject)).status).toBe(204);
+    expect((await guess(a.credentials.username, "198.18.9.9", a.credentials.password)).status).toBe(200);
+
+    await guessFromEverywhere(2);
+    expect((await guess(a.credentials.username, "198.18.9.9", a.credentials.password)).status).toBe(403);
+    expect((await lift(operator, subject, "/api/v1/operator/login-bans")).status).toBe(204);
+    expect((await guess(a.credentials.username, "198.18.9.9", a.credentials.password)).status).toBe(200);
   });
 });

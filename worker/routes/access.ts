@@ -2,9 +2,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { auditInsert } from "../domain/audit.ts";
 import { listLoginAttempts } from "../domain/deliveries/login-attempts.ts";
 import { addPublicKey, listPublicKeys, removePublicKey } from "../domain/deliveries/public-keys.ts";
-import { liftBan, listBans } from "../domain/relay/bans.ts";
-import { notFound } from "../errors.ts";
-import { requireAuth } from "../http/auth.ts";
+import { liftAnyBan, liftBan, listBans } from "../domain/relay/ban-lifts.ts";
+import { requireAuth, requireOperator } from "../http/auth.ts";
 import { router } from "../http/types.ts";
 import { IdParam, json, jsonBody, problems } from "./schemas.ts";
 
@@ -36,8 +35,20 @@ const Ban = z
     value: z.string(),
     level: z.number().int(),
     bannedUntil: z.number().int().nullable(),
+    liftable: z.boolean().openapi({
+      description:
+        "Whether this account may lift the ban. An address also refused for other accounts is lifted by the operator, or ends by itself.",
+    }),
   })
   .openapi("LoginBan");
+
+const BanSubject = z.object({
+  subject: z
+    .string()
+    .min(1)
+    .max(200)
+    .openapi({ param: { name: "subject", in: "path" }, example: "ip:203.0.113.7" }),
+});
 
 const KeyParams = IdParam.extend({
   keyId: z
@@ -137,23 +148,14 @@ export const access = base
       path: "/login-bans",
       tags: ["deliveries"],
       summary: "Active SFTP login bans that concern this account",
-      description: "Bans on this account's usernames, and on addresses that tried to log in to its deliveries.",
+      description:
+        "Bans on this account's usernames, and on addresses whose failed logins that led to the ban include this account's deliveries. " +
+        "Other accounts' attempts are never shown.",
       responses: { 200: json(z.object({ bans: z.array(Ban) }), "Active bans"), ...problems(401) },
     }),
     async (c) => {
       const bans = await listBans(c.var.deps, c.var.principal.accountId);
-      return c.json(
-        {
-          bans: bans.map((b) => ({
-            subject: b.subject,
-            kind: b.kind,
-            value: b.value,
-            level: b.level,
-            bannedUntil: b.bannedUntil,
-          })),
-        },
-        200,
-      );
+      return c.json({ bans }, 200);
     },
   )
   .openapi(
@@ -162,22 +164,39 @@ export const access = base
       path: "/login-bans/{subject}",
       tags: ["deliveries"],
       summary: "Lift a ban",
-      request: {
-        params: z.object({
-          subject: z
-            .string()
-            .min(1)
-            .max(200)
-            .openapi({ param: { name: "subject", in: "path" } }),
-        }),
-      },
+      description:
+        "A username ban can be lifted by the account the username belongs to. An address ban applies to every account " +
+        "(the relay refuses the address before it knows the account), so an account may lift it only when every failed " +
+        "login that led to it, within the ban's counting window, was against this account's own deliveries; otherwise the " +
+        "answer is 403 and the ban is lifted by the operator or ends by itself at `bannedUntil`. Lifting takes back this " +
+        "ban's step up in length; earlier bans still lengthen the next one.",
+      request: { params: BanSubject },
       responses: { 204: { description: "Lifted" }, ...problems(401, 403, 404) },
     }),
     async (c) => {
       const deps = c.var.deps;
       const { subject } = c.req.valid("param");
-      if (!(await liftBan(deps, c.var.principal.accountId, subject))) throw notFound("Ban");
+      await liftBan(deps, c.var.principal.accountId, subject);
       await auditInsert(deps, c.var.principal, "login_ban.lifted", { type: "login_ban", id: subject });
+      return c.body(null, 204);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "delete",
+      path: "/operator/login-bans/{subject}",
+      tags: ["deliveries"],
+      summary: "Lift any ban (operator)",
+      description:
+        "Requires `Authorization: Bearer <OPERATOR_TOKEN>`. Lifts an address or username ban whichever accounts it concerns, " +
+        "and resets its escalation; each account concerned sees the lift in its audit log.",
+      security: [{ operatorToken: [] }],
+      middleware: [requireOperator] as const,
+      request: { params: BanSubject },
+      responses: { 204: { description: "Lifted" }, ...problems(401, 404) },
+    }),
+    async (c) => {
+      await liftAnyBan(c.var.deps, c.req.valid("param").subject);
       return c.body(null, 204);
     },
   );

@@ -1,7 +1,8 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { banPolicy } from "../domain/relay/bans.ts";
 import { RELAY_LIMITS } from "../domain/relay/logins.ts";
-import { call, newTenant, RELAY_TOKEN } from "../test/client.ts";
+import { type Call, call, newTenant, RELAY_TOKEN } from "../test/client.ts";
 
 const relay = { authorization: `Bearer ${RELAY_TOKEN}` };
 
@@ -254,6 +255,106 @@ describe("brute-force defence", () => {
       (await call("POST", "/relay/v1/connections", { headers: relay, json: { sourceIp: "192.0.2.67", relayId: "t" } }))
         .body,
     ).toEqual({ allowed: true });
+  });
+
+  it("checks at most the threshold's passwords in a parallel burst, bans at the first level, and refuses the right password sent after", async () => {
+    const t = await newTenant();
+    const { credentials } = (await call("POST", "/api/v1/deliveries", { headers: t.auth, json: { kind: "user_sync" } }))
+      .body;
+    const ip = "192.0.2.88";
+    const attempt = (password: string) =>
+      call("POST", "/relay/v1/logins", {
+        headers: relay,
+        json: { username: credentials.username, method: "password", password, sourceIp: ip, relayId: "t" },
+      });
+    const threshold = banPolicy.ipThreshold;
+    const burst = 50;
+    // Once `threshold` answers are back the ban is in force, whatever order the burst ran in:
+    // each answer was either a counted wrong password or a refusal for the ban.
+    let answered = 0;
+    let right: Promise<Call> | undefined;
+    const wrong = await Promise.all(
+      Array.from({ length: burst }, (_, i) =>
+        attempt(`wrong-${i}`).then((res) => {
+          if (++answered === threshold) right = attempt(credentials.password);
+          return res;
+        }),
+      ),
+    );
+    expect(wrong.map((r) => r.status)).toEqual(Array(burst).fill(403));
+    expect((await right)?.status).toBe(403);
+
+    const reasons = (
+      await env.DB.prepare("select reason from login_attempts where source_ip = ?").bind(ip).all<{ reason: string }>()
+    ).results.map((r) => r.reason);
+    expect(reasons).toHaveLength(burst + 1);
+    expect(reasons.filter((r) => r === "wrong password")).toHaveLength(threshold);
+    expect(reasons.filter((r) => r === `${ip} is banned after repeated failed logins`)).toHaveLength(
+      burst + 1 - threshold,
+    );
+    const ban = await env.DB.prepare("select level, banned_until from login_bans where subject = ?")
+      .bind(`ip:${ip}`)
+      .first<{ level: number; banned_until: number }>();
+    expect(ban?.level).toBe(1);
+    expect(ban?.banned_until).toBeGreaterThan(Date.now() + (banPolicy.durationsMs[0] as number) - 60_000);
+    // Only the checked attempts counted against the username too.
+    const user = await env.DB.prepare("select failures, level, banned_until from login_bans where subject = ?")
+      .bind(`user:${credentials.username}`)
+      .first();
+    expect(user).toEqual({ failures: threshold, level: 0, banned_until: null });
+  });
+
+  it("bans the address and the username together when one attempt takes both to their thresholds", async () => {
+    const t = await newTenant();
+    const { credentials } = (await call("POST", "/api/v1/deliveries", { headers: t.auth, json: { kind: "user_sync" } }))
+      .body;
+    const hosts = banPolicy.usernameThreshold / banPolicy.ipThreshold;
+    for (let h = 1; h <= hosts; h++) {
+      for (let i = 0; i < banPolicy.ipThreshold; i++) {
+        await call("POST", "/relay/v1/logins", {
+          headers: relay,
+          json: {
+            username: credentials.username,
+            method: "password",
+            password: "no",
+            sourceIp: `192.0.2.${100 + h}`,
+            relayId: "t",
+          },
+        });
+      }
+    }
+    const rows = await env.DB.prepare(
+      "select subject, level, failures from login_bans where subject in (?, ?) and banned_until > ? order by subject",
+    )
+      .bind(`ip:192.0.2.${100 + hosts}`, `user:${credentials.username}`, Date.now())
+      .all();
+    expect(rows.results).toEqual([
+      { subject: `ip:192.0.2.${100 + hosts}`, level: 1, failures: 0 },
+      { subject: `user:${credentials.username}`, level: 1, failures: 0 },
+    ]);
+  });
+
+  it("does not count a right password, even one sent at the threshold, and bans on the next wrong one", async () => {
+    const t = await newTenant();
+    const { credentials } = (await call("POST", "/api/v1/deliveries", { headers: t.auth, json: { kind: "user_sync" } }))
+      .body;
+    const ip = "192.0.2.89";
+    const attempt = (password: string) =>
+      call("POST", "/relay/v1/logins", {
+        headers: relay,
+        json: { username: credentials.username, method: "password", password, sourceIp: ip, relayId: "t" },
+      });
+    const allowed = async () =>
+      (await call("POST", "/relay/v1/connections", { headers: relay, json: { sourceIp: ip, relayId: "t" } })).body;
+    for (let i = 0; i < banPolicy.ipThreshold - 1; i++) expect((await attempt(`wrong-${i}`)).status).toBe(403);
+    expect((await attempt(credentials.password)).status).toBe(200);
+    expect((await attempt(credentials.password)).status).toBe(200);
+    expect(await allowed()).toEqual({ allowed: true });
+    expect((await attempt("wrong-last")).status).toBe(403);
+    expect(await allowed()).toEqual({ allowed: false });
+    expect((await attempt(credentials.password)).status).toBe(403);
+    const row = await env.DB.prepare("select level from login_bans where subject = ?").bind(`ip:${ip}`).first();
+    expect(row).toEqual({ level: 1 });
   });
 });
 

@@ -131,6 +131,11 @@ const plan: Record<string, Spec> = {
   "GET /api/v1/deliveries/:id/files": { kind: "foreign", as: api },
   "GET /api/v1/login-bans": { kind: "own", as: ownApi, shows: (b) => b.ids.bans },
   "DELETE /api/v1/login-bans/:subject": { kind: "foreign", as: api },
+  // The operator's: no account's credentials open it.
+  "DELETE /api/v1/operator/login-bans/:subject": {
+    kind: "foreign",
+    as: { none: 401, session: 401, apiKey: 401, scimKey: 401 },
+  },
 
   "GET /api/v1/files/:id": { kind: "foreign", as: api },
   "GET /api/v1/files/:id/content": { kind: "foreign", as: api },

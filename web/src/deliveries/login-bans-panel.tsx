@@ -42,7 +42,7 @@ export function LoginBansPanel({ reloadKey = 0 }: { reloadKey?: number }) {
           <h2 id="bans-heading">Login bans</h2>
           <p className="muted">
             Repeated failed SFTP logins ban the address (or username) for a while, longer each time. Lift a ban once you
-            know who it was.
+            know who it was. An address that also failed on other accounts stays banned until its time is up.
           </p>
         </div>
         <button type="button" className="button button-small" onClick={() => void load()}>
@@ -69,14 +69,18 @@ export function LoginBansPanel({ reloadKey = 0 }: { reloadKey?: number }) {
                   : `Banned until ${formatDateTime(ban.bannedUntil, account.timeZone)}`}
                 {ban.level > 1 ? <span className="tag ban-level">{`Ban no. ${ban.level}`}</span> : null}
               </span>
-              <button
-                type="button"
-                className="button button-small"
-                aria-label={`Lift ban on ${ban.value}`}
-                onClick={() => setLifting(ban)}
-              >
-                Lift
-              </button>
+              {ban.liftable ? (
+                <button
+                  type="button"
+                  className="button button-small"
+                  aria-label={`Lift ban on ${ban.value}`}
+                  onClick={() => setLifting(ban)}
+                >
+                  Lift
+                </button>
+              ) : (
+                <span className="muted ban-shared">Also refused for other accounts: it ends by itself</span>
+              )}
             </li>
           ))}
         </ul>

@@ -7,7 +7,8 @@ import { checkCredential } from "../deliveries/credentials.ts";
 import { isIpAllowed, normalizeIp } from "../deliveries/ip-allowlist.ts";
 import type { Deps } from "../deps.ts";
 import { newId } from "../ids.ts";
-import { activeBans, recordFailureStatements } from "./bans.ts";
+import { activeBans, banReasonSql, releaseReservationStatements, reserveAttemptStatement } from "./bans.ts";
+import { refusalReasons } from "./refusals.ts";
 import { issueRelaySession } from "./relay-session.ts";
 import { activeSessionCount, openSessionStatement } from "./relay-sessions.ts";
 
@@ -27,8 +28,14 @@ export async function checkConnection(deps: Pick<Deps, "db" | "now">, sourceIp: 
 /**
  * Decides an SFTP login. Every outcome is recorded with its real reason; a
  * refusal reaches the client only as `login_refused`, the same for every cause.
+ *
+ * The attempt is counted against the source IP and the username before any
+ * credential is checked (`reserveAttemptStatement`), in the same batch that
+ * records it, so parallel guesses cannot get past a ban and a lift sees every
+ * attempt in flight. Right credentials give the reservation back.
  */
 export async function decideLogin(deps: Deps, req: LoginRequest): Promise<LoginResponse> {
+  const now = deps.now();
   const ip = normalizeIp(req.sourceIp) ?? req.sourceIp;
   const username = req.username.trim();
   const [delivery] = await deps.db
@@ -37,51 +44,59 @@ export async function decideLogin(deps: Deps, req: LoginRequest): Promise<LoginR
     .where(and(eq(schema.deliveries.sftpUsername, username), isNull(schema.deliveries.deletedAt)))
     .limit(1);
 
-  const record = async (
+  // Refusals that need no credential check; they count as failures all the same.
+  const early = !delivery
+    ? refusalReasons.unknownUsername(username)
+    : !normalizeIp(req.sourceIp)
+      ? refusalReasons.notAnIp(req.sourceIp)
+      : !isIpAllowed(delivery.allowedIps, ip)
+        ? refusalReasons.notAllowed(ip)
+        : null;
+
+  const attemptId = newId("att");
+  const [, reserved] = await deps.db.batch([
+    deps.db.insert(schema.loginAttempts).values({
+      id: attemptId,
+      accountId: delivery?.accountId ?? null,
+      deliveryId: delivery?.id ?? null,
+      username,
+      sourceIp: ip,
+      method: req.method,
+      outcome: "refused",
+      reason: banReasonSql(now, ip, username, early ?? refusalReasons.pending),
+      relayId: req.relayId,
+      createdAt: now,
+    }),
+    reserveAttemptStatement(deps, now, [
+      { kind: "ip", value: ip, accountId: null },
+      { kind: "username", value: username, accountId: delivery?.accountId ?? null },
+    ]),
+  ]);
+  const refused = () => new AppError("login_refused", "Authentication failed");
+  // No reservation: a ban is in force, and the attempt is already recorded as refused for it.
+  if (reserved.length === 0 || early || !delivery) throw refused();
+
+  /** Records the outcome; an attempt that was not a failure gives its reservation back. */
+  const settle = async (
     outcome: "granted" | "refused",
     reason: string | null,
     failure: boolean,
     also: BatchItem<"sqlite">[] = [],
   ) => {
-    const attempt = deps.db.insert(schema.loginAttempts).values({
-      id: newId("att"),
-      accountId: delivery?.accountId ?? null,
-      deliveryId: delivery?.id ?? null,
-      username: username.slice(0, 128),
-      sourceIp: ip,
-      method: req.method,
-      outcome,
-      reason,
-      relayId: req.relayId,
-      createdAt: deps.now(),
-    });
-    const failures = failure
-      ? recordFailureStatements(deps, [
-          { kind: "ip", value: ip, accountId: null },
-          { kind: "username", value: username.slice(0, 128), accountId: delivery?.accountId ?? null },
-        ])
-      : [];
-    await deps.db.batch([attempt, ...failures, ...also]);
+    await deps.db.batch([
+      deps.db.update(schema.loginAttempts).set({ outcome, reason }).where(eq(schema.loginAttempts.id, attemptId)),
+      ...(failure ? [] : releaseReservationStatements(deps, now, reserved)),
+      ...also,
+    ]);
   };
-  const refuse = async (reason: string, countsAsFailure = true): Promise<never> => {
-    await record("refused", reason, countsAsFailure);
-    throw new AppError("login_refused", "Authentication failed");
+  const refuse = async (reason: string, failure = true): Promise<never> => {
+    await settle("refused", reason, failure);
+    throw refused();
   };
-
-  const bans = await activeBans(deps, [
-    { kind: "ip", value: ip },
-    { kind: "username", value: username },
-  ]);
-  if (bans.some((b) => b.subject.startsWith("ip:")))
-    return refuse(`${ip} is banned after repeated failed logins`, false);
-  if (bans.length > 0) return refuse(`username ${username} is banned after repeated failed logins`, false);
-  if (!delivery) return refuse(`unknown username "${username.slice(0, 64)}"`);
-  if (!normalizeIp(req.sourceIp)) return refuse(`source address "${req.sourceIp.slice(0, 64)}" is not an IP address`);
-  if (!isIpAllowed(delivery.allowedIps, ip)) return refuse(`${ip} not in allowed IPs`);
 
   if (req.method === "password") {
     const ok = await checkCredential(deps.config.CREDENTIALS_KEY, delivery.credentialHash, req.password ?? "");
-    if (!ok) return refuse("wrong password");
+    if (!ok) return refuse(refusalReasons.wrongPassword);
   } else {
     const key = req.publicKey;
     const registered =
@@ -98,14 +113,14 @@ export async function decideLogin(deps: Deps, req: LoginRequest): Promise<LoginR
           ),
         )
         .limit(1));
-    if (!registered || registered.length === 0) return refuse("public key not registered for this delivery");
+    if (!registered || registered.length === 0) return refuse(refusalReasons.unknownKey);
   }
   // Checked after the credentials so a disabled delivery still counts wrong guesses.
-  if (delivery.status !== "enabled") return refuse("delivery is disabled", false);
+  if (delivery.status !== "enabled") return refuse(refusalReasons.disabled, false);
 
   const active = await activeSessionCount(deps, delivery.id);
   if (active >= RELAY_LIMITS.maxSessions) {
-    return refuse(`too many concurrent sessions (${active} of ${RELAY_LIMITS.maxSessions})`, false);
+    return refuse(refusalReasons.tooManySessions(active, RELAY_LIMITS.maxSessions), false);
   }
   const opened = openSessionStatement(deps, {
     accountId: delivery.accountId,
@@ -113,7 +128,7 @@ export async function decideLogin(deps: Deps, req: LoginRequest): Promise<LoginR
     relayId: req.relayId,
     sourceIp: ip,
   });
-  await record("granted", null, false, [opened.statement]);
+  await settle("granted", null, false, [opened.statement]);
   const session = await issueRelaySession(deps, {
     sid: opened.id,
     deliveryId: delivery.id,
