@@ -23,6 +23,11 @@ export type LoginAttempt = InferResponseType<
 export type LoginBan = InferResponseType<(typeof api)["login-bans"]["$get"], 200>["bans"][number];
 export type OutboxEmail = InferResponseType<typeof api.outbox.$get, 200>["emails"][number];
 export type ImportReport = InferResponseType<(typeof api.files)[":id"]["report"]["$get"], 200>;
-export type RowError = InferResponseType<(typeof api.files)[":id"]["errors"]["$get"], 200>["errors"][number];
+/** A page of row errors (the route also answers CSV to `Accept: text/csv`, which the UI does not ask for). */
+export type RowErrorsPage = Extract<
+  InferResponseType<(typeof api.files)[":id"]["errors"]["$get"], 200>,
+  { errors: unknown }
+>;
+export type RowError = RowErrorsPage["errors"][number];
 export type Person = InferResponseType<typeof api.people.$get, 200>["people"][number];
 export type Project = InferResponseType<typeof api.projects.$get, 200>["projects"][number];

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useId, useState } from "react";
 import { api, unwrap } from "../api-client.ts";
-import type { ImportReport, ReceivedFile, RowError } from "../api-types.ts";
+import type { ImportReport, ReceivedFile, RowError, RowErrorsPage } from "../api-types.ts";
 import { formatDateTime } from "../dates.ts";
 import { messageOf } from "../problem.ts";
 import { ConfirmDialog } from "../ui/confirm-dialog.tsx";
@@ -30,6 +30,23 @@ const countLabels: [keyof ImportReport["counts"], string][] = [
 ];
 
 const inProgress = (r: ImportReport) => r.status === "queued" || r.status === "importing";
+/** A finished import that can be run again from the stored file (a held one is decided instead). */
+const canReprocess = (r: ImportReport) => ["applied", "tested", "rejected", "failed"].includes(r.status);
+
+type Decision = "approve" | "reject" | "reprocess";
+const decisionText: Record<Decision, { title: string; confirm: string; done: (name: string) => string }> = {
+  approve: {
+    title: "Approve this file?",
+    confirm: "Approve and apply",
+    done: (n) => `${n} approved: its import resumes.`,
+  },
+  reject: { title: "Reject this file?", confirm: "Reject file", done: (n) => `${n} rejected.` },
+  reprocess: {
+    title: "Import this file again?",
+    confirm: "Import again",
+    done: (n) => `${n} is queued to be imported again.`,
+  },
+};
 
 /** A file's import report: outcome, dialect, counts, live progress, row errors and, for held files, the decision. */
 export function ReportDialog({
@@ -41,12 +58,12 @@ export function ReportDialog({
   file: ReceivedFile;
   timeZone: string;
   onClose: () => void;
-  /** After an approve or reject: the file list should be read again. */
+  /** After an approve, reject or reprocess: the file list should be read again. */
   onDecided: (message: string) => void;
 }) {
   const [report, setReport] = useState<ImportReport | null>(null);
   const [error, setError] = useState("");
-  const [deciding, setDeciding] = useState<"approve" | "reject" | null>(null);
+  const [deciding, setDeciding] = useState<Decision | null>(null);
   const param = { id: file.id };
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: `param` is derived from file.id
@@ -93,6 +110,11 @@ export function ReportDialog({
                 </button>
               </>
             ) : null}
+            {report && canReprocess(report) ? (
+              <button type="button" className="button" onClick={() => setDeciding("reprocess")}>
+                Import again
+              </button>
+            ) : null}
             <button type="button" className="button" onClick={onClose}>
               Close
             </button>
@@ -125,19 +147,25 @@ export function ReportDialog({
       </Dialog>
       {deciding && report ? (
         <ConfirmDialog
-          title={deciding === "approve" ? "Approve this file?" : "Reject this file?"}
-          confirmLabel={deciding === "approve" ? "Approve and apply" : "Reject file"}
+          title={decisionText[deciding].title}
+          confirmLabel={decisionText[deciding].confirm}
           danger={deciding === "reject"}
           onClose={() => setDeciding(null)}
           onConfirm={async () => {
             if (deciding === "approve") await unwrap(api.files[":id"].approve.$post({ param }));
-            else await unwrap(api.files[":id"].reject.$post({ param }));
+            else if (deciding === "reject") await unwrap(api.files[":id"].reject.$post({ param }));
+            else await unwrap(api.files[":id"].reprocess.$post({ param }));
             setDeciding(null);
             await load();
-            onDecided(deciding === "approve" ? `${file.name} approved: its import resumes.` : `${file.name} rejected.`);
+            onDecided(decisionText[deciding].done(file.name));
           }}
         >
-          {deciding === "approve" ? (
+          {deciding === "reprocess" ? (
+            <p>
+              The file is read again from its stored copy and imported against the data as it is now. Its report starts
+              over.
+            </p>
+          ) : deciding === "approve" ? (
             <p>
               The file is applied in full, including{" "}
               <strong>
@@ -282,7 +310,7 @@ function RowErrors({
   const filterId = useId();
 
   const page = useCallback(
-    (after?: string) =>
+    (after?: string): Promise<RowErrorsPage> =>
       unwrap(
         api.files[":id"].errors.$get({
           param: { id: fileId },
@@ -292,7 +320,7 @@ function RowErrors({
             ...(column ? { column } : {}),
           },
         }),
-      ),
+      ) as Promise<RowErrorsPage>,
     [fileId, column],
   );
 

@@ -10,8 +10,9 @@ import { type Checkpoint, commitStep, emptyCounts, FINISHED, initialCheckpoint, 
 /** Staged rows deleted per statement (a bounded amount of work per step, whatever the file's size). */
 export const DELETE_ROWS = 20_000;
 
-/** Finished runs whose staging the cron clears per tick, and statements per run. */
+/** Finished runs whose staging one purge round clears (DELETE_ROWS each), and rounds per cron tick. */
 const PURGE_RUNS = 5;
+const PURGE_ROUNDS = 10;
 
 const deleteStaged = (d1: D1Database, runId: string, rows: number) =>
   d1
@@ -112,16 +113,20 @@ export async function reprocessFile(deps: Deps, actor: Principal, fileId: string
  */
 export async function purgeStaging(deps: Deps): Promise<number> {
   const d1 = deps.db.$client;
-  const { results } = await d1
-    .prepare(
-      `SELECT ir.id FROM import_runs ir
-       WHERE ir.status IN ('applied', 'tested', 'rejected', 'failed')
-         AND EXISTS (SELECT 1 FROM import_rows r WHERE r.run_id = ir.id)
-       LIMIT ?`,
-    )
-    .bind(PURGE_RUNS)
-    .all<{ id: string }>();
-  if (results.length === 0) return 0;
-  const done = await d1.batch(results.map((r) => deleteStaged(d1, r.id, DELETE_ROWS)));
-  return done.reduce((n, r) => n + (r.meta.changes ?? 0), 0);
+  let deleted = 0;
+  for (let round = 0; round < PURGE_ROUNDS; round++) {
+    const { results } = await d1
+      .prepare(
+        `SELECT ir.id FROM import_runs ir
+         WHERE ir.status IN ('applied', 'tested', 'rejected', 'failed')
+           AND EXISTS (SELECT 1 FROM import_rows r WHERE r.run_id = ir.id)
+         LIMIT ?`,
+      )
+      .bind(PURGE_RUNS)
+      .all<{ id: string }>();
+    if (results.length === 0) break;
+    const done = await d1.batch(results.map((r) => deleteStaged(d1, r.id, DELETE_ROWS)));
+    deleted += done.reduce((n, r) => n + (r.meta.changes ?? 0), 0);
+  }
+  return deleted;
 }
