@@ -7,8 +7,11 @@ export interface Dialect {
   /** Bytes of byte-order mark skipped at the start. */
   bom: number;
   delimiter: "," | ";" | "\t" | "|";
-  newline: "\r\n" | "\n" | "\r";
+  /** The header's line ending, or "mixed" when the first rows end differently. Reporting only: any is read. */
+  newline: LineEnding | "mixed";
 }
+
+type LineEnding = "\r\n" | "\n" | "\r";
 
 const signatures: [number[], string][] = [
   [[0x50, 0x4b, 0x03, 0x04], "a zip archive or Excel workbook (.xlsx), not CSV: save it as CSV"],
@@ -29,13 +32,16 @@ export function sniffEncoding(head: Uint8Array): { encoding: Encoding; bom: numb
   if (startsWith(head, [0xff, 0xfe])) return { encoding: "utf-16le", bom: 2 };
   if (startsWith(head, [0xfe, 0xff])) return { encoding: "utf-16be", bom: 2 };
   for (const [sig, what] of signatures) if (startsWith(head, sig)) throw rejectFile(`The file is ${what}`);
-  const nul = head.indexOf(0);
-  if (nul !== -1) {
+  const window = head.subarray(0, 4096);
+  if (window.includes(0)) {
     let evenNuls = 0;
     let oddNuls = 0;
-    for (let i = 0; i < Math.min(head.length, 4096); i++) if (head[i] === 0) i % 2 ? oddNuls++ : evenNuls++;
-    const half = Math.min(head.length, 4096) / 4;
-    if (oddNuls > half || evenNuls > half) {
+    for (let i = 0; i < window.length; i++) if (window[i] === 0) i % 2 ? oddNuls++ : evenNuls++;
+    // UTF-16 text without a BOM has a NUL beside nearly every ASCII character, always at the same
+    // parity; binary data (zero padding, small integers) has them at both.
+    const most = Math.max(evenNuls, oddNuls);
+    const least = Math.min(evenNuls, oddNuls);
+    if (most > window.length / 4 && least * 8 <= most) {
       throw rejectFile("The file looks like UTF-16 without a byte order mark: save it as UTF-8 or UTF-16 with a BOM");
     }
     throw rejectFile("The file is not CSV: it contains binary data (NUL bytes)");
@@ -44,7 +50,7 @@ export function sniffEncoding(head: Uint8Array): { encoding: Encoding; bom: numb
 }
 
 /** The first record's end (outside quotes), to read the header line and the line ending. */
-function firstLineEnd(text: string): { end: number; newline: Dialect["newline"] | null } {
+function firstLineEnd(text: string): { end: number; newline: LineEnding | null } {
   let quoted = false;
   for (let i = 0; i < text.length; i++) {
     const ch = text[i];
@@ -57,12 +63,36 @@ function firstLineEnd(text: string): { end: number; newline: Dialect["newline"] 
   return { end: text.length, newline: null };
 }
 
+/** How far into the sniffed text record endings are compared, to report a file that mixes them. */
+const MIXED_SCAN_CHARS = 64 * 1024;
+
+/** Whether records in `text` (outside quotes) end in more than one way. */
+function mixesLineEndings(text: string, final: boolean): boolean {
+  const seen = new Set<LineEnding>();
+  const end = Math.min(text.length, MIXED_SCAN_CHARS);
+  let quoted = false;
+  for (let i = 0; i < end; i++) {
+    const ch = text[i];
+    if (ch === '"') quoted = !quoted;
+    if (quoted || (ch !== "\n" && ch !== "\r")) continue;
+    if (ch === "\n") seen.add("\n");
+    else if (text[i + 1] === "\n") {
+      seen.add("\r\n");
+      i++;
+    } else if (i + 1 < text.length || final) seen.add("\r");
+    if (seen.size > 1) return true;
+  }
+  return false;
+}
+
 const DELIMITERS: Dialect["delimiter"][] = [",", ";", "\t", "|"];
 
 /**
  * Delimiter and line ending from the start of the decoded text. The header
  * decides the delimiter: names rarely contain one, so the candidate that
  * appears most often outside quotes wins (`,` when there is a single column).
+ * The line ending is the header's, or "mixed" when the rows read so far end
+ * differently (the reader accepts any of them; this is for the report).
  */
 export function sniffLayout(text: string, final: boolean): Pick<Dialect, "delimiter" | "newline"> | null {
   const { end, newline } = firstLineEnd(text);
@@ -78,7 +108,7 @@ export function sniffLayout(text: string, final: boolean): Pick<Dialect, "delimi
   }
   let delimiter: Dialect["delimiter"] = ",";
   for (const d of DELIMITERS) if ((counts.get(d) ?? 0) > (counts.get(delimiter) ?? 0)) delimiter = d;
-  return { delimiter, newline: newline ?? "\n" };
+  return { delimiter, newline: mixesLineEndings(text, final) ? "mixed" : (newline ?? "\n") };
 }
 
 export function describeDialect(d: Dialect) {
@@ -87,6 +117,6 @@ export function describeDialect(d: Dialect) {
     encoding: d.encoding,
     bom: d.bom > 0,
     delimiter: names[d.delimiter],
-    lineEnding: d.newline === "\r\n" ? "CRLF" : d.newline === "\n" ? "LF" : "CR",
+    lineEnding: d.newline === "mixed" ? "mixed" : { "\r\n": "CRLF", "\n": "LF", "\r": "CR" }[d.newline],
   };
 }

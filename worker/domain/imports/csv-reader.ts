@@ -1,6 +1,7 @@
 import Papa from "papaparse";
 import { type Dialect, sniffEncoding, sniffLayout } from "./csv-dialect.ts";
 import { rejectFile } from "./header.ts";
+import { LineEndingNormaliser } from "./line-endings.ts";
 import { createDecoder, type Encoding, encodedLength } from "./text-decoding.ts";
 
 /** A CSV record with its number in the file (the header is record 1, as a spreadsheet shows it). */
@@ -30,9 +31,26 @@ export const MAX_RECORD_CHARS = 1024 * 1024;
 const PIECE_CHARS = 64 * 1024;
 const SNIFF_BYTES = 4096;
 
-async function* bytesFrom(bucket: R2Bucket, key: string, offset: number): AsyncGenerator<Uint8Array> {
+/**
+ * The file's bytes from `offset` on; `onSize` learns the object's size before
+ * the first chunk. A read resumed at (or past) the end yields nothing and makes
+ * no ranged GET: R2 refuses a range that starts at the object's size.
+ */
+async function* bytesFrom(
+  bucket: R2Bucket,
+  key: string,
+  offset: number,
+  onSize: (size: number) => void = () => {},
+): AsyncGenerator<Uint8Array> {
+  if (offset > 0) {
+    const head = await bucket.head(key);
+    if (!head) throw new Error("the received file is missing from storage");
+    onSize(head.size);
+    if (offset >= head.size) return;
+  }
   const object = await bucket.get(key, offset > 0 ? { range: { offset } } : undefined);
   if (!object) throw new Error("the received file is missing from storage");
+  onSize(object.size);
   const reader = object.body.getReader();
   try {
     for (;;) {
@@ -95,6 +113,9 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
  * Streams records from `from`, in batches of `batchSize`, through papaparse's
  * own chunk-parsing entry point (`Parser.parse(text, 0, ignoreLastRow)`, what
  * its streamers use): only one batch and one piece of text are in memory.
+ * Records may end with CRLF, LF or CR, mixed (see line-endings.ts). The batch
+ * that reaches the last byte of the file is `done`, and so is the (empty) one
+ * read from a position at the end.
  */
 export async function* readRecords(
   bucket: R2Bucket,
@@ -105,20 +126,29 @@ export async function* readRecords(
 ): AsyncGenerator<RecordBatch> {
   const parser = new Papa.Parser({
     delimiter: dialect.delimiter,
-    newline: dialect.newline,
+    newline: "\n",
     quoteChar: '"',
     preview: batchSize,
     fastMode: false,
   });
   const decoder = createDecoder(dialect.encoding);
+  const endings = new LineEndingNormaliser();
+  // A CRLF that became LF lost its CR: one byte, or two in UTF-16.
+  const crBytes = encodedLength("\r", dialect.encoding);
   let offset = Math.max(from.byteOffset, dialect.bom);
+  let size = Number.POSITIVE_INFINITY;
   let recordsRead = from.recordsRead;
   let pending = "";
   let records: CsvRecord[] = [];
+  let ended = false;
 
   const parsePending = function* (final: boolean): Generator<RecordBatch> {
+    // Papaparse's last-row parse reads a line break at the very end as one more, empty record. So
+    // terminated records are parsed as if more text followed; only an unterminated rest (or an
+    // unclosed quote) is parsed as the last row.
+    let lastRow = final && !pending.endsWith("\n");
     for (;;) {
-      const res = parser.parse(pending, 0, !final);
+      const res = parser.parse(pending, 0, !lastRow);
       const rows = res.data as string[][];
       const problems = new Set<number>((res.errors as { row?: number }[]).map((e) => e.row ?? -1));
       rows.forEach((fields, i) => {
@@ -130,14 +160,22 @@ export async function* readRecords(
         records.push(rec);
       });
       const cursor = res.meta.cursor as number;
-      offset += encodedLength(pending.slice(0, cursor), dialect.encoding);
+      offset += encodedLength(pending.slice(0, cursor), dialect.encoding) + endings.consume(cursor) * crBytes;
       pending = pending.slice(cursor);
       const full = records.length >= batchSize;
-      const atEnd = final && pending === "";
+      // Every byte consumed and nothing held back: no record can follow, even before the stream says so.
+      const atEnd = pending === "" && (final || offset >= size);
       if (full || atEnd) {
         yield { records, end: { byteOffset: offset, recordsRead }, done: atEnd };
         records = [];
-        if (atEnd) return;
+        if (atEnd) {
+          ended = true;
+          return;
+        }
+        continue;
+      }
+      if (final && !lastRow) {
+        lastRow = true;
         continue;
       }
       if (final) throw new Error("the parser stopped before the end of the file");
@@ -145,15 +183,19 @@ export async function* readRecords(
     }
   };
 
-  const source = bytesFrom(bucket, key, offset);
+  const source = bytesFrom(bucket, key, offset, (n) => {
+    size = n;
+  });
   try {
     for (;;) {
       const next = await source.next();
-      const text = next.done ? decoder.decode(new Uint8Array(0), true) : decoder.decode(next.value, false);
+      const decoded = next.done ? decoder.decode(new Uint8Array(0), true) : decoder.decode(next.value, false);
+      const text = endings.push(decoded, !!next.done);
       for (let i = 0; i < text.length || (next.done && i === 0); i += PIECE_CHARS) {
         pending += text.slice(i, i + PIECE_CHARS);
         const last = !!next.done && i + PIECE_CHARS >= text.length;
         yield* parsePending(last);
+        if (ended) return;
         if (pending.length > MAX_RECORD_CHARS) {
           throw rejectFile(`Row ${recordsRead + 1} is longer than 1 MiB: is a quote left unclosed?`);
         }

@@ -39,6 +39,16 @@ describe("import runs", () => {
     expect(result.people.find((p) => p.email === "u1199@example.com")).toMatchObject({ approver: "u1190@example.com" });
   });
 
+  it("finishes when a slice ends exactly on the file's last row", { timeout: 60_000 }, async () => {
+    // The header and 1,999 rows are exactly one batch and one slice of 2,000 records.
+    const s = await setup();
+    const fileId = await receive(s, "users.csv", bigFile(1999));
+    await runToEnd(s, fileId, { batchRows: 2000, sliceRows: 2000 });
+    const run = await runOf(fileId);
+    expect(run.status, run.message).toBe("applied");
+    expect(run.counts.rows).toBe(1999);
+  });
+
   it("ends in the same state and report when a message is delivered twice", async () => {
     const s = await setup();
     const fileId = await receive(s, "users.csv", bigFile(120));

@@ -103,18 +103,8 @@ function validateRecords(
     const extra = rec.fields.slice(width);
     const ragged = rec.fields.length < width || !isBlank(extra);
     const rowErrors: RowError[] = [];
-    if (ragged) {
-      checkpoint.ragged++;
-      rowErrors.push({
-        rowNumber: rec.number,
-        column: "(row)",
-        reason: `has ${rec.fields.length} fields; the header has ${width}`,
-        value: null,
-      });
-    }
-    if (rec.quoteProblem) {
-      rowErrors.push({ rowNumber: rec.number, column: "(row)", reason: "has a malformed quoted field", value: null });
-    }
+    if (ragged) checkpoint.ragged++;
+    if (ragged || rec.quoteProblem) rowErrors.push({ rowNumber: rec.number, ...rowProblem(rec, ragged, width) });
     const result = validate(rec.fields);
     if (!result.ok) for (const e of result.errors) rowErrors.push({ rowNumber: rec.number, ...e });
     if (rowErrors.length) {
@@ -134,6 +124,19 @@ function validateRecords(
     });
   }
   return { staged, errors };
+}
+
+/**
+ * The one `(row)` error of a ragged or badly quoted record. A malformed quote is
+ * what makes such a record ragged, so it leads; one error per row and column
+ * also keeps row_errors' primary key from dropping either.
+ */
+function rowProblem(rec: CsvRecord, ragged: boolean, width: number): Omit<RowError, "rowNumber"> {
+  const n = rec.fields.length;
+  const fieldCount = `has ${n} field${n === 1 ? "" : "s"}; the header has ${width}`;
+  const quote = "has a malformed quoted field (an unclosed or stray quote)";
+  const reason = !rec.quoteProblem ? fieldCount : ragged ? `${quote}, so it ${fieldCount}` : quote;
+  return { column: "(row)", reason, value: null };
 }
 
 /** Re-reads the file as Windows-1252; staged rows are dropped first (the reset phase) when they held non-ASCII text. */

@@ -1,7 +1,7 @@
 import type { Deps } from "../deps.ts";
 import { keyColumn } from "./columns.ts";
 import { statementsIn } from "./d1-bulk.ts";
-import { rejectFile } from "./header.ts";
+import { quoteFromFile, rejectFile } from "./header.ts";
 import type { ImportKind, PlanRow } from "./kinds.ts";
 import type { StepOutcome } from "./phase-parse.ts";
 import type { RowValues } from "./row-validator.ts";
@@ -148,7 +148,7 @@ async function rejectWholeFile(d1: D1Database, ctx: RunContext, kind: ImportKind
         .map(Number)
         .sort((a, b) => a - b);
       const shown = rows.slice(0, 10).join(", ") + (rows.length > 10 ? ` and ${rows.length - 10} more` : "");
-      return `"${d.key}" on rows ${shown}`;
+      return `${quoteFromFile(d.key)} on rows ${shown}`;
     });
     throw rejectFile(`Duplicate ${keyColumn(kind.table).header} in the file: ${list.join("; ")}`);
   }

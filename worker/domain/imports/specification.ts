@@ -4,7 +4,7 @@ import { csvLine } from "./csv-writer.ts";
 const FILE_RULES = [
   "CSV with a header row. Header names match ignoring case, spaces and punctuation (First Name, first_name and FIRSTNAME are one column).",
   "Encodings: UTF-8 with or without BOM, UTF-16 LE/BE with BOM, Windows-1252. Delimiters: comma, semicolon, tab or pipe, detected from the header.",
-  "Quoted fields may contain delimiters, quotes (doubled) and line breaks; CRLF or LF line endings; blank lines are ignored.",
+  "Quoted fields may contain delimiters, quotes (doubled) and line breaks (stored as LF); CRLF, LF or CR line endings, even mixed; blank lines are ignored.",
   "An unknown or duplicated header, a missing key column, an empty file or a file that is not CSV rejects the whole file; nothing is applied.",
   "A row that fails validation is skipped with its row number, column and reason; the other rows are applied. Row 1 is the header.",
   "Values are trimmed. A cell starting with =, +, - or @ is stored as text, and escaped in the CSV files Sluice writes back.",

@@ -36,14 +36,17 @@ export function stageStatements(d1: D1Database, run: RunRow, rows: readonly Stag
 /**
  * Inserts for row errors, keeping at most MAX_STORED_ERRORS per run; `counts`
  * is updated in place. A replayed step re-inserts the same keys, which the
- * primary key turns into no-ops.
+ * primary key turns into no-ops. The key is (run, row, column): errors given
+ * for the same cell are merged into one, so that every error counted is stored
+ * or counted as dropped.
  */
 export function errorStatements(d1: D1Database, run: RunRow, counts: Counts, errors: readonly RowError[]) {
+  const merged = onePerCell(errors);
   const stored = counts.errors - counts.errorsDropped;
   const room = Math.max(0, MAX_STORED_ERRORS - stored);
-  const kept = errors.slice(0, room);
-  counts.errors += errors.length;
-  counts.errorsDropped += errors.length - kept.length;
+  const kept = merged.slice(0, room);
+  counts.errors += merged.length;
+  counts.errorsDropped += merged.length - kept.length;
   return jsonInsert(
     d1,
     'INSERT INTO row_errors (account_id, run_id, row_number, "column", reason, value)',
@@ -52,4 +55,15 @@ export function errorStatements(d1: D1Database, run: RunRow, counts: Counts, err
     kept.map((e) => [e.rowNumber, e.column, e.reason, e.value === null ? null : e.value.slice(0, 500)]),
     "ON CONFLICT DO NOTHING",
   );
+}
+
+function onePerCell(errors: readonly RowError[]): readonly RowError[] {
+  const byCell = new Map<string, RowError>();
+  for (const e of errors) {
+    const cell = `${e.rowNumber}\u0000${e.column}`;
+    const earlier = byCell.get(cell);
+    if (earlier) byCell.set(cell, { ...earlier, reason: `${earlier.reason}; ${e.reason}` });
+    else byCell.set(cell, e);
+  }
+  return byCell.size === errors.length ? errors : [...byCell.values()];
 }
