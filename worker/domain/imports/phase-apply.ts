@@ -57,7 +57,9 @@ export const applyPhase = (deps: Deps, ctx: RunContext, kind: ImportKind, opts: 
   rangePhase(deps, ctx, kind, opts, kind.applyStatements, "approvers");
 
 export async function approversPhase(deps: Deps, ctx: RunContext, kind: ImportKind, opts: SliceOptions) {
-  if (kind.resolvesAfterApply) return rangePhase(deps, ctx, kind, opts, kind.resolveStatements, "deactivate");
+  // Only a file with an Approver Email column has approvers to resolve.
+  if (kind.resolvesAfterApply && ctx.checkpoint.columns?.includes("approverEmail"))
+    return rangePhase(deps, ctx, kind, opts, kind.resolveStatements, "deactivate");
   const checkpoint: Checkpoint = { ...ctx.checkpoint, seq: ctx.checkpoint.seq + 1, phase: "deactivate" };
   return { rows: 0, stopped: !(await commitStep(deps, ctx, [], { checkpoint, counts: ctx.counts })) };
 }

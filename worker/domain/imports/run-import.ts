@@ -15,11 +15,11 @@ import { commitStep, FINISHED, loadOrCreateRun, outcomeRun, type Phase, type Run
 export const MAX_FILE_BYTES = 512 * 1024 * 1024;
 
 /**
- * Rows per atomic step and per invocation. A step of 2,000 rows stays well
+ * Rows per atomic step and per invocation. A step of 5,000 rows stays well
  * under D1's statement and batch limits; 50,000 rows per invocation keeps each
  * queue delivery far from the CPU-time and queries-per-invocation limits.
  */
-export const DEFAULT_SLICES: SliceOptions = { batchRows: 2000, sliceRows: 50_000 };
+export const DEFAULT_SLICES: SliceOptions = { batchRows: 5000, sliceRows: 50_000 };
 
 export interface RunOptions extends SliceOptions {
   /** Test hook: called after every committed step; throwing simulates a crash. */
