@@ -155,8 +155,19 @@ async function importRun(s: ImportStack, rows: number, prefix: string): Promise<
   const phases: Record<string, number> = {};
   const timeout = Math.max(120_000, rows * 3); // 3 ms/row is far beyond anything seen
   for (;;) {
-    const r = await http(s.stack.url, "GET", `/api/v1/files/${fileId}/report`, { headers: s.headers });
+    // Under `wrangler dev`, a request that arrives while the queue consumer is busy is now and then
+    // never answered (seen about once in three 100k-row runs, while the import itself finished):
+    // a poll gives up after 15 s and the next one asks again.
+    const r = await http(s.stack.url, "GET", `/api/v1/files/${fileId}/report`, {
+      headers: s.headers,
+      timeoutMs: 15_000,
+    }).catch((err: Error) => {
+      if (err.name !== "TimeoutError") throw err;
+      log(`import row: a report request went unanswered for 15 s; asking again`);
+      return null;
+    });
     const at = performance.now() - accepted;
+    if (r === null) continue;
     if (r.status !== 200) throw new Error(`report: ${r.status} ${JSON.stringify(r.body)}`);
     const phase = r.body.progress?.phase as string;
     if (phase && phases[phase] === undefined) phases[phase] = Math.round(at);

@@ -77,7 +77,7 @@ export async function http(
   base: string,
   method: string,
   path: string,
-  opts: { json?: unknown; headers?: Record<string, string> } = {},
+  opts: { json?: unknown; headers?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<Reply> {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.json !== undefined) headers["content-type"] = "application/json";
@@ -85,6 +85,7 @@ export async function http(
     method,
     headers,
     body: opts.json === undefined ? undefined : JSON.stringify(opts.json),
+    ...(opts.timeoutMs ? { signal: AbortSignal.timeout(opts.timeoutMs) } : {}),
   });
   const text = await res.text();
   let body: unknown = text;
