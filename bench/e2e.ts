@@ -15,6 +15,8 @@ export interface BenchStack {
   relayToken: string;
   username: string;
   password: string;
+  /** Another delivery with the benchmark's key (a delivery allows 4 concurrent sessions). */
+  addDelivery: () => Promise<{ username: string; password: string }>;
   /** Stops wrangler dev and removes its state (D1, R2) with the temp dir. */
   stop: () => Promise<void>;
 }
@@ -41,20 +43,23 @@ export async function startBenchStack(publicKey: string): Promise<BenchStack> {
     const key = await http(stack.url, "POST", "/api/v1/api-keys", { headers: session, json: { name: "bench" } });
     if (key.status >= 300) throw new Error(`api key: ${key.status} ${JSON.stringify(key.body)}`);
     const headers = { authorization: `Bearer ${key.body.key}` };
-    const created = await http(stack.url, "POST", "/api/v1/deliveries", { headers, json: { kind: "user_sync" } });
-    if (created.status >= 300) throw new Error(`delivery: ${created.status} ${JSON.stringify(created.body)}`);
-    const deliveryId = created.body.delivery.id as string;
-    const added = await http(stack.url, "POST", `/api/v1/deliveries/${deliveryId}/public-keys`, {
-      headers,
-      json: { publicKey },
-    });
-    if (added.status >= 300) throw new Error(`public key: ${added.status} ${JSON.stringify(added.body)}`);
+    const addDelivery = async () => {
+      const created = await http(stack.url, "POST", "/api/v1/deliveries", { headers, json: { kind: "user_sync" } });
+      if (created.status >= 300) throw new Error(`delivery: ${created.status} ${JSON.stringify(created.body)}`);
+      const deliveryId = created.body.delivery.id as string;
+      const added = await http(stack.url, "POST", `/api/v1/deliveries/${deliveryId}/public-keys`, {
+        headers,
+        json: { publicKey },
+      });
+      if (added.status >= 300) throw new Error(`public key: ${added.status} ${JSON.stringify(added.body)}`);
+      return { username: created.body.credentials.username as string, password: created.body.credentials.password };
+    };
     return {
       stack,
       url: stack.url,
       relayToken: stack.secrets.RELAY_TOKEN as string,
-      username: created.body.credentials.username,
-      password: created.body.credentials.password,
+      ...(await addDelivery()),
+      addDelivery,
       stop: () => stack.stop(),
     };
   } catch (err) {
@@ -107,7 +112,12 @@ async function relayCall(bench: BenchStack, method: string, path: string, init: 
  * one at a time), complete with size and SHA-256. Returns the wall time of all of it in ms.
  * The SHA-256 is computed beforehand: the floor is the Worker and R2, not hashing.
  */
-export async function httpUpload(bench: BenchStack, bytes: Buffer, name: string): Promise<number> {
+export async function httpUpload(
+  bench: BenchStack,
+  bytes: Buffer,
+  name: string,
+  sourceIp = "127.0.0.1",
+): Promise<number> {
   const sha256 = createHash("sha256").update(bytes).digest("hex");
   const started = performance.now();
   const login = await relayCall(bench, "POST", "/logins", {
@@ -115,7 +125,7 @@ export async function httpUpload(bench: BenchStack, bytes: Buffer, name: string)
       username: bench.username,
       method: "password",
       password: bench.password,
-      sourceIp: "127.0.0.1",
+      sourceIp,
       relayId: "bench-http-floor",
     }),
   });

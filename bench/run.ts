@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildRelayBundles } from "./build.ts";
+import { concurrencyRow } from "./concurrency.ts";
 import { cronRow } from "./cron.ts";
 import { httpUpload, startBenchRelay, startBenchStack, startBundledRelay } from "./e2e.ts";
 import { importRows } from "./imports.ts";
@@ -132,6 +133,11 @@ async function main(): Promise<void> {
   }
 
   const rows = buildRows(results, rssMb);
+  if (process.env.BENCH_SKIP_CONCURRENCY !== "1") {
+    const [sessions, mib] = [env("BENCH_SESSIONS", 50), env("BENCH_SESSION_MB", 10)];
+    log(`${sessions} concurrent sessions × ${mib} MiB, relay vs HTTP`);
+    rows.push(await concurrencyRow(bench, node, key, dir, sessions, mib));
+  }
   if (process.env.BENCH_SKIP_CRON !== "1") {
     log("frequency cron over 10,000 due deliveries");
     rows.push(await cronRow());

@@ -11,6 +11,8 @@ export const CIPHER = process.env.BENCH_CIPHER ?? "aes128-gcm@openssh.com";
 export interface SftpTarget {
   port: number;
   user: string;
+  /** Local address to connect from (a loopback address such as 127.0.1.7); the default otherwise. */
+  from?: string;
 }
 
 let batchCount = 0;
@@ -40,6 +42,7 @@ export function sftpBatch(target: SftpTarget, keyFile: string, workDir: string, 
     "Compression=no",
     "-c",
     CIPHER,
+    ...(target.from ? ["-o", `BindAddress=${target.from}`] : []),
     "-P",
     String(target.port),
     "-b",

@@ -17,6 +17,7 @@ describe("loadConfig", () => {
       SHUTDOWN_GRACE_MS: 30_000,
       PROXY_PROTOCOL: "off",
       WRITE_WINDOW_BYTES: 8 * 1024 * 1024,
+      WORKER_TIMEOUT_MS: 30_000,
     });
     expect(config.RELAY_ID).toMatch(/-\d+$/);
   });

@@ -19,6 +19,7 @@ async function main(): Promise<void> {
     baseUrl: config.WORKER_URL,
     token: config.RELAY_TOKEN,
     relayId: config.RELAY_ID,
+    timeoutMs: config.WORKER_TIMEOUT_MS,
   });
   const server = new RelayServer({ config, hostKeys: hostKeys.keys, worker });
   const address = await server.listen();

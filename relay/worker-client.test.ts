@@ -95,6 +95,74 @@ describe("WorkerClient", () => {
     expect(calls).toBe(4);
   });
 
+  it("retries a complete after a transient failure, but not after a 4xx", async () => {
+    const { session } = await loginAlice();
+    const { uploadId } = await client.createUpload(session, "c.csv");
+    const bytes = new TextEncoder().encode("email\nc@example.com\n");
+    const part = await client.uploadPart(session, uploadId, 1, bytes);
+    const { createHash } = await import("node:crypto");
+    const request = { size: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex"), parts: [part] };
+    const seen: number[] = [];
+    let failNext = true;
+    const flaky = new WorkerClient({
+      baseUrl: worker.url,
+      token: worker.token,
+      relayId: "r",
+      retryBaseMs: 1,
+      inject: ({ op, attempt }) => {
+        if (op !== "completeUpload") return undefined;
+        seen.push(attempt);
+        if (!failNext) return undefined;
+        failNext = false;
+        return new Error("socket hang up");
+      },
+    });
+    expect(await flaky.completeUpload(session, uploadId, request)).toMatchObject({ name: "c.csv" });
+    expect(seen).toEqual([1, 2]);
+    seen.length = 0;
+    // The upload is completed now: the fake Worker answers 409, which is final.
+    await expect(flaky.completeUpload(session, uploadId, request)).rejects.toMatchObject({
+      code: "worker_rejected",
+      status: 409,
+    });
+    expect(seen).toEqual([1]);
+  });
+
+  it("retries the connection check, create, abort and end of session on a transient failure, but never a login", async () => {
+    const seen: string[] = [];
+    const failing = new Set(["checkConnection", "login", "createUpload", "abortUpload", "endSession"]);
+    const flaky = new WorkerClient({
+      baseUrl: worker.url,
+      token: worker.token,
+      relayId: "r",
+      retryBaseMs: 1,
+      inject: ({ op }) => {
+        seen.push(op);
+        if (!failing.delete(op)) return undefined;
+        return Response.json({ title: "Busy", status: 503, code: "unavailable" }, { status: 503 });
+      },
+    });
+    expect(await flaky.checkConnection("10.0.0.1")).toBe(true);
+    const login = { username: "alice", method: "password" as const, password: "correct horse", sourceIp: "10.0.0.1" };
+    await expect(flaky.login(login)).rejects.toMatchObject({ code: "worker_unavailable" });
+    const { session } = await flaky.login(login);
+    const { uploadId } = await flaky.createUpload(session, "d.csv");
+    await flaky.abortUpload(session, uploadId);
+    await flaky.endSession(session);
+    expect(seen).toEqual([
+      "checkConnection",
+      "checkConnection",
+      "login",
+      "login",
+      "createUpload",
+      "createUpload",
+      "abortUpload",
+      "abortUpload",
+      "endSession",
+      "endSession",
+    ]);
+  });
+
   it("does not retry a part the Worker rejects with a 4xx", async () => {
     let calls = 0;
     const strict = new WorkerClient({

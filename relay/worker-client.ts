@@ -69,7 +69,10 @@ export interface WorkerClientOptions {
    */
   fetch?: typeof fetch;
   inject?: FaultInjector;
-  /** Tries per part upload, first included. Parts are idempotent (same number overwrites). */
+  /**
+   * Tries per retried call (connection check, parts, complete, create, abort, end of session), first
+   * included. A part number sent again overwrites; a completed upload completed again answers the same file.
+   */
   partAttempts?: number;
   /** First retry delay; doubles per retry, with jitter. */
   retryBaseMs?: number;
@@ -106,12 +109,12 @@ export class WorkerClient {
     this.timeoutMs = options.timeoutMs ?? 30_000;
   }
 
-  /** Asked once per TCP connection, before authentication. */
+  /** Asked once per TCP connection, before authentication. A read, so retried on transient failures. */
   async checkConnection(sourceIp: string): Promise<boolean> {
     const body = { sourceIp, relayId: this.relayId };
-    const answer = await this.call("checkConnection", "POST", "/relay/v1/connections", connectionCheckResponse, {
-      json: body,
-    });
+    const answer = await this.retrying((attempt) =>
+      this.call("checkConnection", "POST", "/relay/v1/connections", connectionCheckResponse, { json: body, attempt }),
+    );
     return answer.allowed;
   }
 
@@ -122,29 +125,55 @@ export class WorkerClient {
     });
   }
 
+  /**
+   * Retried on transient failures: if the Worker created an upload whose answer was lost, that
+   * upload stays empty and open until the Worker's stale-upload sweep aborts it; nothing is recorded.
+   */
   createUpload(session: string, name: string): Promise<CreateUploadResponse> {
-    return this.call("createUpload", "POST", "/relay/v1/uploads", createUploadResponse, {
-      session,
-      json: { name },
-    });
+    return this.retrying((attempt) =>
+      this.call("createUpload", "POST", "/relay/v1/uploads", createUploadResponse, {
+        session,
+        json: { name },
+        attempt,
+      }),
+    );
   }
 
   /** Retried on network errors, 408/429 and 5xx with exponential backoff; other 4xx are final. */
-  async uploadPart(
-    session: string,
-    uploadId: string,
-    partNumber: number,
-    bytes: Uint8Array,
-  ): Promise<UploadPartResponse> {
+  uploadPart(session: string, uploadId: string, partNumber: number, bytes: Uint8Array): Promise<UploadPartResponse> {
     const path = `/relay/v1/uploads/${encodeURIComponent(uploadId)}/parts/${partNumber}`;
+    return this.retrying((attempt) =>
+      this.call("uploadPart", "PUT", path, uploadPartResponse, {
+        session,
+        body: bytes,
+        attempt,
+        timeoutMs: this.timeoutMs * 4,
+      }),
+    );
+  }
+
+  /**
+   * Retried like a part. The Worker answers a repeated complete of a completed upload with the
+   * same file, so when an answer is lost (a timeout, a reset after the Worker had recorded the
+   * file) the retry learns the outcome instead of failing the CLOSE of a file that was stored,
+   * which would lead the client to send it a second time.
+   */
+  completeUpload(session: string, uploadId: string, request: CompleteUploadRequest): Promise<CompleteUploadResponse> {
+    const path = `/relay/v1/uploads/${encodeURIComponent(uploadId)}/complete`;
+    return this.retrying((attempt) =>
+      this.call("completeUpload", "POST", path, completeUploadResponse, { session, json: request, attempt }),
+    );
+  }
+
+  /**
+   * Up to `partAttempts` tries while the failure is transient (`worker_unavailable`: network
+   * errors, timeouts, 408, 429, 5xx), with jittered exponential backoff. Only for calls that are
+   * safe to repeat; a login is not (each grant opens a session that counts against the limit).
+   */
+  private async retrying<T>(send: (attempt: number) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.call("uploadPart", "PUT", path, uploadPartResponse, {
-          session,
-          body: bytes,
-          attempt,
-          timeoutMs: this.timeoutMs * 4,
-        });
+        return await send(attempt);
       } catch (err) {
         const transient = err instanceof RelayError && err.code === "worker_unavailable";
         if (!transient || attempt >= this.partAttempts) throw err;
@@ -154,19 +183,20 @@ export class WorkerClient {
     }
   }
 
-  completeUpload(session: string, uploadId: string, request: CompleteUploadRequest): Promise<CompleteUploadResponse> {
-    const path = `/relay/v1/uploads/${encodeURIComponent(uploadId)}/complete`;
-    return this.call("completeUpload", "POST", path, completeUploadResponse, { session, json: request });
-  }
-
+  /** Idempotent on the Worker, so retried on transient failures. */
   async abortUpload(session: string, uploadId: string): Promise<void> {
     const path = `/relay/v1/uploads/${encodeURIComponent(uploadId)}`;
-    await this.call("abortUpload", "DELETE", path, null, { session });
+    await this.retrying((attempt) => this.call("abortUpload", "DELETE", path, null, { session, attempt }));
   }
 
-  /** Tells the Worker the SSH connection closed, so the session stops counting against the delivery's limit. */
+  /**
+   * Tells the Worker the SSH connection closed, so the session stops counting against the
+   * delivery's limit at once rather than when it goes stale (15 minutes). Idempotent, so retried.
+   */
   async endSession(session: string): Promise<void> {
-    await this.call("endSession", "DELETE", "/relay/v1/sessions/current", null, { session });
+    await this.retrying((attempt) =>
+      this.call("endSession", "DELETE", "/relay/v1/sessions/current", null, { session, attempt }),
+    );
   }
 
   /** `results/`: each finished file's report and errors, in the same shape as the file listing. */
