@@ -358,6 +358,129 @@ describe("brute-force defence", () => {
   });
 });
 
+describe("right credentials in parallel", () => {
+  const banned = /banned after repeated failed logins/;
+  const tooMany = /^too many concurrent sessions/;
+  const rightLogin = (username: string, password: string, sourceIp: string) =>
+    call("POST", "/relay/v1/logins", {
+      headers: relay,
+      json: { username, method: "password", password, sourceIp, relayId: "t" },
+    });
+  const outcomes = async (ip: string) =>
+    (
+      await env.DB.prepare("select outcome, reason from login_attempts where source_ip = ?")
+        .bind(ip)
+        .all<{ outcome: string; reason: string | null }>()
+    ).results;
+  const counters = async (subjects: string[]) =>
+    (
+      await env.DB.prepare(
+        `select subject, failures, banned_until from login_bans where subject in (${subjects.map(() => "?").join(", ")})`,
+      )
+        .bind(...subjects)
+        .all()
+    ).results;
+
+  it("logs in 50 right passwords sent at once from one address for several deliveries, and counts none of them", async () => {
+    const t = await newTenant();
+    const deliveries = await Promise.all(
+      Array.from({ length: 13 }, async () => {
+        const res = await call("POST", "/api/v1/deliveries", { headers: t.auth, json: { kind: "user_sync" } });
+        return res.body.credentials as { username: string; password: string };
+      }),
+    );
+    const ip = "198.51.100.77";
+    const burst = 50;
+    const answers = await Promise.all(
+      Array.from({ length: burst }, (_, i) => {
+        const c = deliveries[i % deliveries.length] as { username: string; password: string };
+        return rightLogin(c.username, c.password, ip);
+      }),
+    );
+    const rows = await outcomes(ip);
+    expect(rows).toHaveLength(burst);
+    expect(rows.filter((r) => r.reason && banned.test(r.reason))).toEqual([]);
+    // The only refusals are the per-delivery session cap (13 deliveries take 52 sessions, so normally none).
+    expect(rows.filter((r) => r.outcome === "refused" && !tooMany.test(r.reason ?? ""))).toEqual([]);
+    expect(answers.filter((a) => a.status === 200).length).toBe(rows.filter((r) => r.outcome === "granted").length);
+    expect(answers.filter((a) => a.status === 200).length).toBeGreaterThanOrEqual(burst - 4);
+    expect(
+      await counters([`ip:${ip}`, ...deliveries.map((c) => `user:${c.username}`)]).then((r) =>
+        r.filter((x) => x.failures !== 0 || x.banned_until !== null),
+      ),
+    ).toEqual([]);
+    expect(
+      (await call("POST", "/relay/v1/connections", { headers: relay, json: { sourceIp: ip, relayId: "t" } })).body,
+    ).toEqual({ allowed: true });
+  });
+
+  it("logs in 20 right passwords sent at once for one username from one address, refusing only over the session cap", async () => {
+    const t = await newTenant();
+    const { credentials } = (await call("POST", "/api/v1/deliveries", { headers: t.auth, json: { kind: "user_sync" } }))
+      .body;
+    const ip = "198.51.100.78";
+    const burst = 20;
+    // Each session ends as soon as it is granted, so a slot frees up for the next.
+    const answers = await Promise.all(
+      Array.from({ length: burst }, async () => {
+        const res = await rightLogin(credentials.username, credentials.password, ip);
+        if (res.status === 200)
+          await call("DELETE", "/relay/v1/sessions/current", {
+            headers: { ...relay, "x-relay-session": res.body.session as string },
+          });
+        return res.status;
+      }),
+    );
+    const rows = await outcomes(ip);
+    expect(rows).toHaveLength(burst);
+    expect(rows.filter((r) => r.reason && banned.test(r.reason))).toEqual([]);
+    expect(rows.filter((r) => r.outcome === "refused" && !tooMany.test(r.reason ?? ""))).toEqual([]);
+    expect(answers.filter((s) => s === 200).length).toBeGreaterThanOrEqual(RELAY_LIMITS.maxSessions);
+    expect(await counters([`ip:${ip}`, `user:${credentials.username}`])).toEqual([]);
+    expect((await rightLogin(credentials.username, credentials.password, ip)).status).toBe(200);
+  });
+
+  it("lets right passwords through while wrong guesses under the threshold are in flight, and bans on the next wrong one", async () => {
+    const t = await newTenant();
+    const { credentials } = (await call("POST", "/api/v1/deliveries", { headers: t.auth, json: { kind: "user_sync" } }))
+      .body;
+    const ip = "198.51.100.79";
+    const wrong = banPolicy.ipThreshold - 1;
+    const answers = await Promise.all([
+      ...Array.from({ length: wrong }, (_, i) => rightLogin(credentials.username, `wrong-${i}`, ip)),
+      ...Array.from({ length: RELAY_LIMITS.maxSessions }, () =>
+        rightLogin(credentials.username, credentials.password, ip),
+      ),
+    ]);
+    expect(answers.map((a) => a.status)).toEqual([
+      ...Array(wrong).fill(403),
+      ...Array(RELAY_LIMITS.maxSessions).fill(200),
+    ]);
+    expect(await counters([`ip:${ip}`])).toEqual([{ subject: `ip:${ip}`, failures: wrong, banned_until: null }]);
+    expect((await rightLogin(credentials.username, "wrong-last", ip)).status).toBe(403);
+    expect((await rightLogin(credentials.username, credentials.password, ip)).status).toBe(403);
+  });
+
+  it("stops holding a place for an attempt whose check never finished", async () => {
+    const t = await newTenant();
+    const { credentials } = (await call("POST", "/api/v1/deliveries", { headers: t.auth, json: { kind: "user_sync" } }))
+      .body;
+    const ip = "198.51.100.80";
+    // As a Worker that died mid-check leaves them: admitted, never settled.
+    const stale = Date.now() - banPolicy.inFlightMs - 1_000;
+    for (let i = 0; i < banPolicy.ipThreshold; i++) {
+      await env.DB.prepare(
+        "insert into login_attempts (id, username, source_ip, method, outcome, reason, created_at) values (?, ?, ?, 'password', 'refused', 'login did not finish', ?)",
+      )
+        .bind(`att_stale_${i}`, credentials.username, ip, stale)
+        .run();
+    }
+    const started = Date.now();
+    expect((await rightLogin(credentials.username, credentials.password, ip)).status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(banPolicy.admissionWaitMs);
+  });
+});
+
 describe("results over the relay", () => {
   it("lists and serves each finished file's report and errors, for this delivery only", {
     timeout: 30_000,

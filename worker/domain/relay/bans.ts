@@ -1,4 +1,4 @@
-import { and, eq, gt, inArray, sql } from "drizzle-orm";
+import { and, gt, inArray, type SQL, sql } from "drizzle-orm";
 import { schema } from "../../db/client.ts";
 import type { Deps } from "../deps.ts";
 import { refusalReasons } from "./refusals.ts";
@@ -14,9 +14,18 @@ export const banPolicy = {
   /** Higher than per IP: a username ban also locks out the rightful IT team. */
   usernameThreshold: 30,
   durationsMs: [15 * 60 * 1000, 60 * 60 * 1000, 6 * 60 * 60 * 1000, 24 * 60 * 60 * 1000],
+  /**
+   * How long an admitted attempt holds its place while its credentials are
+   * checked (milliseconds, normally); after this a Worker that died mid-check
+   * no longer holds it.
+   */
+  inFlightMs: 5_000,
+  /** How long an attempt waits for a place held by attempts in flight before it is refused. */
+  admissionWaitMs: 3_000,
 };
 
-type Subject = { kind: "ip" | "username"; value: string; accountId: string | null };
+/** What failures are counted against: the source address and the username. */
+export type Subject = { kind: "ip" | "username"; value: string; accountId: string | null };
 
 const banKey = (s: Pick<Subject, "kind" | "value">) => `${s.kind === "ip" ? "ip" : "user"}:${s.value}`;
 
@@ -40,8 +49,8 @@ export async function activeBans(deps: Pick<Deps, "db" | "now">, subjects: Pick<
 
 /**
  * The reason to record for an attempt by `ip` and `username`: the ban in force
- * on either at `now`, else `otherwise`. Evaluated inside the batch that takes the
- * reservation, so the recorded reason and the reservation see the same bans.
+ * on either at `now`, else `otherwise`. Evaluated inside the statement that
+ * records the attempt, so the recorded reason is the ban that refused it.
  */
 export function banReasonSql(now: number, ip: string, username: string, otherwise: string) {
   const banned = (s: Pick<Subject, "kind" | "value">) =>
@@ -51,96 +60,115 @@ export function banReasonSql(now: number, ip: string, username: string, otherwis
     else ${otherwise} end)`;
 }
 
-/** A subject's counter as the reservation left it. */
-export interface Reservation {
-  subject: string;
-  kind: Subject["kind"];
-  failures: number;
-  windowStartedAt: number;
-  level: number;
-  bannedUntil: number | null;
+/** The recorded attempt that holds an admission while its credentials are checked. */
+export interface AttemptRecord {
+  id: string;
+  accountId: string | null;
+  deliveryId: string | null;
+  username: string;
+  sourceIp: string;
+  method: string;
+  relayId: string | null;
 }
 
-/**
- * Reserves one attempt against every subject, in one statement, before any
- * credential is checked: unless one of them is banned at `now`, each counter
- * goes up by one (a new window starts at one), and a counter reaching its
- * threshold bans its subject at once, for longer each time. Answers the
- * counters it changed: none means a ban is in force and nothing was counted.
- *
- * One statement is one atomic step in D1, so parallel attempts queue here and
- * at most `threshold` of them per window get a reservation: the rest are
- * refused without their credentials being looked at. The ban check reads the
- * table as it was before the statement (SQLite materialises an INSERT's SELECT
- * that reads its own table), so all subjects are counted or none.
- */
-export function reserveAttemptStatement(deps: Pick<Deps, "db">, now: number, subjects: Subject[]) {
-  const rows = sql.join(
-    subjects.map(
-      (s) => sql`select ${banKey(s)} as subject, ${s.kind} as kind, ${s.value} as value, ${s.accountId} as account_id`,
-    ),
-    sql` union all `,
-  );
-  const keys = sql.join(
+const attemptRow = (a: AttemptRecord, reason: SQL | string, now: number) =>
+  sql`select ${a.id}, ${a.accountId}, ${a.deliveryId}, ${a.username}, ${a.sourceIp}, ${a.method}, 'refused', ${reason}, ${a.relayId}, ${now}`;
+
+const bannedSql = (now: number, subjects: Pick<Subject, "kind" | "value">[]) =>
+  sql`exists (select 1 from login_bans where subject in (${sql.join(
     subjects.map((s) => sql`${banKey(s)}`),
     sql`, `,
+  )}) and banned_until > ${now})`;
+
+/** Failures counted in the subject's current window. */
+const failuresSql = (now: number, s: Subject) =>
+  sql`coalesce((select failures from login_bans where subject = ${banKey(s)} and window_started_at > ${now - banPolicy.windowMs}), 0)`;
+
+/** Attempts of the subject admitted and not yet settled; a Worker that died mid-check stops holding after `inFlightMs`. */
+const inFlightSql = (now: number, s: Subject) =>
+  sql`(select count(*) from login_attempts where ${sql.raw(s.kind === "ip" ? "source_ip" : "username")} = ${s.value}
+    and reason = ${refusalReasons.pending} and created_at > ${now - banPolicy.inFlightMs})`;
+
+/**
+ * Admits an attempt to have its credentials checked, or records it as refused
+ * for a ban in force; two statements for one batch, each answering the
+ * attempt's id when it applied. Neither applies while the subjects' failures
+ * and attempts in flight together reach a threshold: the caller waits for
+ * those to settle and asks again.
+ *
+ * Admission records the attempt as pending, and pending attempts are what is
+ * in flight, so one INSERT decides and takes the place: parallel attempts queue
+ * on it (one statement is one atomic step in D1) and at most `threshold` of
+ * them per window get their credentials checked. Settling the attempt gives the
+ * place back (`settleStatements`). The INSERT reads its own table, so SQLite
+ * evaluates the condition before inserting.
+ */
+export function admitAttemptStatements(
+  deps: Pick<Deps, "db">,
+  now: number,
+  attempt: AttemptRecord,
+  subjects: Subject[],
+) {
+  const room = sql.join(
+    subjects.map((s) => sql`(${failuresSql(now, s)} + ${inFlightSql(now, s)}) < ${thresholdOf(s.kind)}`),
+    sql` and `,
   );
-  const thresholdFor = (kind: ReturnType<typeof sql>) =>
-    sql`(case ${kind} when 'ip' then ${banPolicy.ipThreshold} else ${banPolicy.usernameThreshold} end)`;
-  const firstTrips = sql`(1 >= ${thresholdFor(sql`s.kind`)})`;
-  const inWindow = sql`(window_started_at > ${now - banPolicy.windowMs})`;
-  const counted = sql`(case when ${inWindow} then failures + 1 else 1 end)`;
-  const trips = sql`(${counted} >= ${thresholdFor(sql`kind`)})`;
-  const t = schema.loginBans;
-  return deps.db
-    .insert(t)
-    .select(sql`
-      select s.subject, s.kind, s.value, s.account_id,
-        case when ${firstTrips} then 0 else 1 end,
-        ${now},
-        case when ${firstTrips} then 1 else 0 end,
-        case when ${firstTrips} then ${now} + ${durationSql(sql`0`)} else null end,
-        ${now}
-      from (${rows}) as s
-      where not exists (select 1 from login_bans where subject in (${keys}) and banned_until > ${now})`)
-    .onConflictDoUpdate({
-      target: t.subject,
-      set: {
-        failures: sql`case when ${trips} then 0 else ${counted} end`,
-        windowStartedAt: sql`case when ${inWindow} then window_started_at else ${now} end`,
-        level: sql`case when ${trips} then level + 1 else level end`,
-        bannedUntil: sql`case when ${trips} then ${now} + ${durationSql(sql`level`)} else banned_until end`,
-        updatedAt: now,
-      },
-    })
-    .returning({
-      subject: t.subject,
-      kind: t.kind,
-      failures: t.failures,
-      windowStartedAt: t.windowStartedAt,
-      level: t.level,
-      bannedUntil: t.bannedUntil,
-    });
+  const ip = subjects.find((s) => s.kind === "ip")?.value ?? attempt.sourceIp;
+  const username = subjects.find((s) => s.kind === "username")?.value ?? attempt.username;
+  const t = schema.loginAttempts;
+  return [
+    deps.db
+      .insert(t)
+      .select(
+        sql`${attemptRow(attempt, refusalReasons.pending, now)} where not ${bannedSql(now, subjects)} and ${room}`,
+      )
+      .returning({ id: t.id }),
+    deps.db
+      .insert(t)
+      .select(
+        sql`${attemptRow(attempt, banReasonSql(now, ip, username, refusalReasons.pending), now)}
+          where ${bannedSql(now, subjects)} and not exists (select 1 from login_attempts where id = ${attempt.id})`,
+      )
+      .returning({ id: t.id }),
+  ] as const;
 }
 
 /**
- * Gives back the reservations of an attempt that turned out not to be a
- * failure (right credentials). A reservation that banned its subject lifts that
- * ban again, one short of the threshold; a ban another attempt has set since
- * stands (refusing too much is the safe side). Guarded so a counter that moved
- * on (new window, lifted ban) is left alone.
+ * Records a wrong attempt against every subject, one atomic upsert each: a new
+ * window starts at one, and a counter reaching its threshold bans its subject
+ * at once, for longer each time, and starts again from zero. A subject banned
+ * meanwhile (by another subject's attempts, say) is left as it is.
  */
-export function releaseReservationStatements(deps: Pick<Deps, "db">, now: number, reserved: Reservation[]) {
+export function recordFailureStatements(deps: Pick<Deps, "db">, now: number, subjects: Subject[]) {
   const t = schema.loginBans;
-  return reserved.map((r) =>
-    r.bannedUntil !== null && r.bannedUntil > now
-      ? deps.db
-          .update(t)
-          .set({ bannedUntil: null, level: sql`${t.level} - 1`, failures: thresholdOf(r.kind) - 1, updatedAt: now })
-          .where(and(eq(t.subject, r.subject), eq(t.bannedUntil, r.bannedUntil), eq(t.level, r.level)))
-      : deps.db
-          .update(t)
-          .set({ failures: sql`${t.failures} - 1`, updatedAt: now })
-          .where(and(eq(t.subject, r.subject), eq(t.windowStartedAt, r.windowStartedAt), gt(t.failures, 0))),
-  );
+  return subjects.map((s) => {
+    const threshold = thresholdOf(s.kind);
+    const banned = sql`(banned_until is not null and banned_until > ${now})`;
+    const inWindow = sql`(window_started_at > ${now - banPolicy.windowMs})`;
+    const counted = sql`(case when ${inWindow} then failures + 1 else 1 end)`;
+    const trips = sql`(not ${banned} and ${counted} >= ${threshold})`;
+    return deps.db
+      .insert(t)
+      .values({
+        subject: banKey(s),
+        kind: s.kind,
+        value: s.value,
+        accountId: s.accountId,
+        failures: threshold <= 1 ? 0 : 1,
+        windowStartedAt: now,
+        level: threshold <= 1 ? 1 : 0,
+        bannedUntil: threshold <= 1 ? now + (banPolicy.durationsMs[0] ?? 0) : null,
+        updatedAt: now,
+      })
+      .onConflictDoUpdate({
+        target: t.subject,
+        set: {
+          failures: sql`case when ${banned} then failures when ${trips} then 0 else ${counted} end`,
+          windowStartedAt: sql`case when ${banned} or ${inWindow} then window_started_at else ${now} end`,
+          level: sql`case when ${trips} then level + 1 else level end`,
+          bannedUntil: sql`case when ${trips} then ${now} + ${durationSql(sql`level`)} else banned_until end`,
+          updatedAt: now,
+        },
+      });
+  });
 }

@@ -7,7 +7,14 @@ import { checkCredential } from "../deliveries/credentials.ts";
 import { isIpAllowed, normalizeIp } from "../deliveries/ip-allowlist.ts";
 import type { Deps } from "../deps.ts";
 import { newId } from "../ids.ts";
-import { activeBans, banReasonSql, releaseReservationStatements, reserveAttemptStatement } from "./bans.ts";
+import {
+  type AttemptRecord,
+  activeBans,
+  admitAttemptStatements,
+  banPolicy,
+  recordFailureStatements,
+  type Subject,
+} from "./bans.ts";
 import { refusalReasons } from "./refusals.ts";
 import { issueRelaySession } from "./relay-session.ts";
 import { activeSessionCount, openSessionStatement } from "./relay-sessions.ts";
@@ -25,17 +32,22 @@ export async function checkConnection(deps: Pick<Deps, "db" | "now">, sourceIp: 
   return { allowed: (await activeBans(deps, [{ kind: "ip", value: ip }])).length === 0 };
 }
 
+/** Sleeps between admission tries: password checks take milliseconds, so places free up fast. */
+const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 /**
  * Decides an SFTP login. Every outcome is recorded with its real reason; a
  * refusal reaches the client only as `login_refused`, the same for every cause.
  *
- * The attempt is counted against the source IP and the username before any
- * credential is checked (`reserveAttemptStatement`), in the same batch that
- * records it, so parallel guesses cannot get past a ban and a lift sees every
- * attempt in flight. Right credentials give the reservation back.
+ * An attempt is admitted (`admitAttemptStatements`) before any credential is
+ * checked, and only while the source IP's and the username's failures plus
+ * attempts in flight stay under their thresholds, so parallel guesses cannot
+ * check more passwords than a ban allows. An attempt that finds the places
+ * held only by others in flight waits for them rather than being refused:
+ * right credentials never count as a failure, however many arrive at once.
+ * Settling the attempt frees its place, counting a failure when it was one.
  */
 export async function decideLogin(deps: Deps, req: LoginRequest): Promise<LoginResponse> {
-  const now = deps.now();
   const ip = normalizeIp(req.sourceIp) ?? req.sourceIp;
   const username = req.username.trim();
   const [delivery] = await deps.db
@@ -53,30 +65,42 @@ export async function decideLogin(deps: Deps, req: LoginRequest): Promise<LoginR
         ? refusalReasons.notAllowed(ip)
         : null;
 
-  const attemptId = newId("att");
-  const [, reserved] = await deps.db.batch([
-    deps.db.insert(schema.loginAttempts).values({
-      id: attemptId,
-      accountId: delivery?.accountId ?? null,
-      deliveryId: delivery?.id ?? null,
-      username,
-      sourceIp: ip,
-      method: req.method,
-      outcome: "refused",
-      reason: banReasonSql(now, ip, username, early ?? refusalReasons.pending),
-      relayId: req.relayId,
-      createdAt: now,
-    }),
-    reserveAttemptStatement(deps, now, [
-      { kind: "ip", value: ip, accountId: null },
-      { kind: "username", value: username, accountId: delivery?.accountId ?? null },
-    ]),
-  ]);
+  const subjects: Subject[] = [
+    { kind: "ip", value: ip, accountId: null },
+    { kind: "username", value: username, accountId: delivery?.accountId ?? null },
+  ];
+  const attempt: AttemptRecord = {
+    id: newId("att"),
+    accountId: delivery?.accountId ?? null,
+    deliveryId: delivery?.id ?? null,
+    username,
+    sourceIp: ip,
+    method: req.method,
+    relayId: req.relayId,
+  };
   const refused = () => new AppError("login_refused", "Authentication failed");
-  // No reservation: a ban is in force, and the attempt is already recorded as refused for it.
-  if (reserved.length === 0 || early || !delivery) throw refused();
 
-  /** Records the outcome; an attempt that was not a failure gives its reservation back. */
+  let waited = 0;
+  for (;;) {
+    const [admitted, banned] = await deps.db.batch(admitAttemptStatements(deps, deps.now(), attempt, subjects));
+    if (admitted.length > 0) break;
+    // Recorded as refused for the ban in force.
+    if (banned.length > 0) throw refused();
+    if (waited >= banPolicy.admissionWaitMs) {
+      await deps.db.insert(schema.loginAttempts).values({
+        ...attempt,
+        outcome: "refused",
+        reason: refusalReasons.busy,
+        createdAt: deps.now(),
+      });
+      throw refused();
+    }
+    const ms = 10 + Math.floor(Math.random() * 40);
+    await pause(ms);
+    waited += ms;
+  }
+
+  /** Records the outcome, which frees the attempt's place; a failure is counted in the same step. */
   const settle = async (
     outcome: "granted" | "refused",
     reason: string | null,
@@ -84,8 +108,8 @@ export async function decideLogin(deps: Deps, req: LoginRequest): Promise<LoginR
     also: BatchItem<"sqlite">[] = [],
   ) => {
     await deps.db.batch([
-      deps.db.update(schema.loginAttempts).set({ outcome, reason }).where(eq(schema.loginAttempts.id, attemptId)),
-      ...(failure ? [] : releaseReservationStatements(deps, now, reserved)),
+      deps.db.update(schema.loginAttempts).set({ outcome, reason }).where(eq(schema.loginAttempts.id, attempt.id)),
+      ...(failure ? recordFailureStatements(deps, deps.now(), subjects) : []),
       ...also,
     ]);
   };
@@ -93,6 +117,7 @@ export async function decideLogin(deps: Deps, req: LoginRequest): Promise<LoginR
     await settle("refused", reason, failure);
     throw refused();
   };
+  if (early || !delivery) return refuse(early ?? refusalReasons.unknownUsername(username));
 
   if (req.method === "password") {
     const ok = await checkCredential(deps.config.CREDENTIALS_KEY, delivery.credentialHash, req.password ?? "");

@@ -21,11 +21,14 @@ export const refusalReasons = {
   disabled: "delivery is disabled",
   /** The credentials were right: not a failure. */
   tooManySessions: (active: number, max: number) => `too many concurrent sessions (${active} of ${max})`,
+  /** Other attempts from the address or for the username held every place for too long: not a failure. */
+  busy: "too many logins at once from this address or for this username",
 };
 
 /**
  * A recorded attempt that counted as a failure (or is still being checked):
- * refused for any reason but a ban in force or a refusal after right credentials.
+ * refused for any reason but a ban in force, a refusal after right credentials
+ * or one that waited too long to be admitted.
  */
 export function countedRefusal() {
   const a = schema.loginAttempts;
@@ -37,6 +40,7 @@ export function countedRefusal() {
         eq(a.reason, sql`${"username "} || ${a.username} || ${` ${BANNED}`}`),
         eq(a.reason, refusalReasons.disabled),
         like(a.reason, "too many concurrent sessions (%"),
+        eq(a.reason, refusalReasons.busy),
       ) ?? sql`false`,
     ),
   );
