@@ -1,5 +1,5 @@
 import type { Deps } from "../deps.ts";
-import { newId } from "../ids.ts";
+import { newSortableId } from "../ids.ts";
 import type { ColumnDef } from "./columns.ts";
 import { describeDialect } from "./csv-dialect.ts";
 import { type CsvRecord, detectDialect, readRecords } from "./csv-reader.ts";
@@ -118,7 +118,7 @@ function validateRecords(
       rowNumber: rec.number,
       key: result.key,
       uniqueValue: typeof unique === "string" ? unique : null,
-      newId: newId(kind.idPrefix),
+      newId: newSortableId(kind.idPrefix),
       values,
       action: rowErrors.length ? "error" : "pending",
     });
