@@ -2,7 +2,7 @@ import type { Deps } from "../deps.ts";
 import { newSortableId } from "../ids.ts";
 import type { ColumnDef } from "./columns.ts";
 import { describeDialect } from "./csv-dialect.ts";
-import { type CsvRecord, detectDialect, readRecords } from "./csv-reader.ts";
+import { type CsvRecord, detectDialect, type RecordBatch, readRecords } from "./csv-reader.ts";
 import { mapHeader, rejectFile } from "./header.ts";
 import type { ImportKind } from "./kinds.ts";
 import { planBatch } from "./phase-plan.ts";
@@ -50,32 +50,48 @@ export async function parsePhase(
     const dialect =
       ctx.checkpoint.dialect ?? (await detectDialect(deps.bucket, ctx.file.r2Key, ctx.checkpoint.forcedEncoding));
     const batches = readRecords(deps.bucket, ctx.file.r2Key, dialect, ctx.checkpoint.read, opts.batchRows);
-    for await (const batch of batches) {
-      const checkpoint: Checkpoint = { ...ctx.checkpoint, dialect, seq: ctx.checkpoint.seq + 1, read: batch.end };
-      const counts: Counts = { ...ctx.counts };
-      let records = batch.records;
-      if (!checkpoint.columns) {
-        const [header, ...rest] = records;
-        if (!header) throw rejectFile("The file is empty");
-        checkpoint.columns = mapHeader(kind.table, header.fields).map((c) => c?.id ?? null);
-        records = rest;
+    // The next batch is read and parsed while this one's queries are in flight (a batch that turns
+    // out not to be needed is dropped unread; nothing of it was committed).
+    let upcoming: Promise<IteratorResult<RecordBatch>> | null = batches.next();
+    try {
+      for (;;) {
+        const next: IteratorResult<RecordBatch> = await (upcoming as Promise<IteratorResult<RecordBatch>>);
+        if (next.done) break;
+        const batch = next.value;
+        const checkpoint: Checkpoint = { ...ctx.checkpoint, dialect, seq: ctx.checkpoint.seq + 1, read: batch.end };
+        const counts: Counts = { ...ctx.counts };
+        let records = batch.records;
+        if (!checkpoint.columns) {
+          const [header, ...rest] = records;
+          if (!header) throw rejectFile("The file is empty");
+          checkpoint.columns = mapHeader(kind.table, header.fields).map((c) => c?.id ?? null);
+          records = rest;
+        }
+        const columns = checkpoint.columns.map((id) => kind.table.columns.find((c) => c.id === id) ?? null);
+        const { staged, errors } = validateRecords(kind, columns, records, checkpoint, counts);
+        checkpoint.today ??= new Date(deps.now()).toISOString().slice(0, 10);
+        const d1 = deps.db.$client;
+        const planned = planBatch(d1, kind, ctx.run.accountId, checkpoint.today, staged, counts);
+        const last = batch.done || rows + batch.records.length >= opts.sliceRows;
+        upcoming = last ? null : batches.next();
+        // Its error (a reject, invalid UTF-8) is raised where it is awaited, in order, not before.
+        upcoming?.catch(() => {});
+        errors.push(...(await planned));
+        if (checkpoint.phase === "parse" && batch.done) checkpoint.phase = "check";
+        const header = columns.map((c) => c?.header ?? null);
+        const writes = [...stageStatements(d1, ctx.run, staged), ...errorStatements(d1, ctx.run, counts, errors)];
+        const ok = await commitStep(deps, ctx, writes, {
+          checkpoint,
+          counts,
+          dialect: { ...describeDialect(dialect), header },
+        });
+        if (!ok) return { rows, stopped: true };
+        rows += batch.records.length;
+        if (last) break;
       }
-      const columns = checkpoint.columns.map((id) => kind.table.columns.find((c) => c.id === id) ?? null);
-      const { staged, errors } = validateRecords(kind, columns, records, checkpoint, counts);
-      checkpoint.today ??= new Date(deps.now()).toISOString().slice(0, 10);
-      const d1 = deps.db.$client;
-      errors.push(...(await planBatch(d1, kind, ctx.run.accountId, checkpoint.today, staged, counts)));
-      if (checkpoint.phase === "parse" && batch.done) checkpoint.phase = "check";
-      const header = columns.map((c) => c?.header ?? null);
-      const writes = [...stageStatements(d1, ctx.run, staged), ...errorStatements(d1, ctx.run, counts, errors)];
-      const ok = await commitStep(deps, ctx, writes, {
-        checkpoint,
-        counts,
-        dialect: { ...describeDialect(dialect), header },
-      });
-      if (!ok) return { rows, stopped: true };
-      rows += batch.records.length;
-      if (batch.done || rows >= opts.sliceRows) break;
+    } finally {
+      // A batch read ahead and not used is dropped (nothing of it was committed).
+      await batches.return(undefined).catch(() => {});
     }
     return { rows, stopped: false };
   } catch (err) {
