@@ -10,10 +10,8 @@ export const SERVER_ALGORITHMS = {
   kex: [
     "curve25519-sha256",
     "curve25519-sha256@libssh.org",
-    "ecdh-sha2-nistp256",
-    "ecdh-sha2-nistp384",
-    "ecdh-sha2-nistp521",
-    // For clients without ECDH (old PuTTY, some Java libraries); 2048+ bit MODP groups with SHA-2.
+    // No NIST curves (ssh-audit fails them). For clients without curve25519 (old PuTTY, some Java
+    // libraries): 2048+ bit MODP groups with SHA-2.
     "diffie-hellman-group14-sha256",
     "diffie-hellman-group16-sha512",
     "diffie-hellman-group18-sha512",

@@ -8,6 +8,7 @@ const PACKAGES: { pkg: string; path: string }[] = [
   { pkg: "lftp", path: "/usr/bin/lftp" },
   { pkg: "chromium", path: "/usr/bin/chromium" },
   { pkg: "openssh-server", path: "/usr/sbin/sshd" },
+  { pkg: "ssh-audit", path: "/usr/bin/ssh-audit" },
 ];
 
 /**
