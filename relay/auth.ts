@@ -4,6 +4,7 @@
  * whether the key is registered), so a client must prove it holds the private key first.
  */
 import type { AuthContext } from "ssh2";
+import "./no-sha1-host-key.ts";
 import ssh2 from "ssh2";
 import type { LoginResponse } from "../contracts/relay.ts";
 import type { WorkerClient } from "./worker-client.ts";

@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
+import "./no-sha1-host-key.ts";
 import ssh2 from "ssh2";
 import { RelayError } from "./errors.ts";
 

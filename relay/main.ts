@@ -2,6 +2,8 @@
  * Entry point: `tsx relay/main.ts` on Node, `deno run ... relay/main.ts` on Deno 2, or
  * `node relay/main.ts` on Node ≥ 22.18 (native type stripping).
  */
+// First: it must patch ssh2 before anything loads ssh2's server module.
+import "./no-sha1-host-key.ts";
 import process from "node:process";
 import { loadConfig } from "./config.ts";
 import { isRelayError } from "./errors.ts";

@@ -5,6 +5,7 @@
  */
 import { type AddressInfo, createServer, type Server as NetServer, type Socket } from "node:net";
 import { clearTimeout, setImmediate, setTimeout } from "node:timers";
+import "./no-sha1-host-key.ts";
 import ssh2, { type AuthContext, type Connection } from "ssh2";
 import { SERVER_ALGORITHMS } from "./algorithms.ts";
 import { AUTH_METHODS, decideLogin } from "./auth.ts";

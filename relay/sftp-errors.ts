@@ -2,6 +2,7 @@
  * The one place where failures become SFTP status replies. Clients show the message to people,
  * so it says what to do; internal details (Worker URLs, stack traces) never reach it.
  */
+import "./no-sha1-host-key.ts";
 import ssh2 from "ssh2";
 import { isRelayError, type RelayErrorCode } from "./errors.ts";
 
