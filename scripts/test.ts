@@ -5,9 +5,9 @@
  * dry-run deploy. Ends with one line: `N passed, N failed`.
  */
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { buildWeb, quietEnv, ROOT } from "./lib/stack.ts";
 import { ensureSystemPackages } from "./lib/system-deps.ts";
 
@@ -75,14 +75,25 @@ step("generated Env types are current (wrangler types --check)", () =>
   ]),
 );
 step("migrations match the drizzle schema", () => {
-  const out = mkdtempSync(join(tmpdir(), "sluice-migrations-"));
+  // drizzle-kit reads `out` relative to the working directory (an absolute path breaks it), and it
+  // exits 0 on such errors: generate into a copy inside the checkout and check its output too.
+  mkdirSync(join(ROOT, ".wrangler"), { recursive: true });
+  const out = mkdtempSync(join(ROOT, ".wrangler", "migrations-check-"));
   cpSync(join(ROOT, "migrations"), out, { recursive: true });
   const before = readdirSync(out).length;
-  const r = sh(bin("drizzle-kit"), ["generate", "--name", "pending"], { DRIZZLE_OUT: out });
+  const r = spawnSync(bin("drizzle-kit"), ["generate", "--name", "pending"], {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: { ...process.env, ...quietEnv, DRIZZLE_OUT: relative(ROOT, out) },
+  });
+  const output = `${r.stdout}${r.stderr}`;
+  process.stdout.write(output);
   const after = readdirSync(out).length;
   rmSync(out, { recursive: true, force: true });
   if (after !== before) console.error("The schema has changes without a migration: run `npm run db:generate`.");
-  return { ok: r.ok && after === before };
+  const clean = r.status === 0 && !/error/i.test(output) && /No schema changes/i.test(output);
+  if (!clean && after === before) console.error("drizzle-kit could not compare the schema with the migrations.");
+  return { ok: clean && after === before };
 });
 console.log("\n▶ build the admin UI");
 const webStarted = Date.now();
