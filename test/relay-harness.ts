@@ -71,19 +71,32 @@ export interface RelayHarness {
   stop: () => Promise<void>;
 }
 
-/** One API call with a deadline, so a stuck Worker fails the test with a message instead of hanging it. */
+/**
+ * One API call with a deadline, so a stuck Worker fails the test with a message instead of hanging
+ * it. `wrangler dev` now and then leaves a request unanswered while the Worker is busy with queue
+ * work (the request never reaches it): a GET, which is safe to repeat, is asked again after 15 s.
+ */
 async function call(
   base: string,
   method: string,
   path: string,
   opts: { json?: unknown; headers?: Record<string, string> },
 ) {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { ...opts.headers, ...(opts.json === undefined ? {} : { "content-type": "application/json" }) },
-    body: opts.json === undefined ? undefined : JSON.stringify(opts.json),
-    signal: AbortSignal.timeout(60_000),
-  });
+  const attempt = (ms: number) =>
+    fetch(`${base}${path}`, {
+      method,
+      headers: { ...opts.headers, ...(opts.json === undefined ? {} : { "content-type": "application/json" }) },
+      body: opts.json === undefined ? undefined : JSON.stringify(opts.json),
+      signal: AbortSignal.timeout(ms),
+    });
+  let res: Response | undefined;
+  for (let tries = method === "GET" ? 4 : 1; !res; tries--) {
+    try {
+      res = await attempt(tries > 1 ? 15_000 : 60_000);
+    } catch (err) {
+      if ((err as Error).name !== "TimeoutError" || tries <= 1) throw err;
+    }
+  }
   const text = await res.text();
   const body = text ? JSON.parse(text) : null;
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 300)}`);
