@@ -91,7 +91,7 @@ step("migrations match the drizzle schema", () => {
   const after = readdirSync(out).length;
   rmSync(out, { recursive: true, force: true });
   if (after !== before) console.error("The schema has changes without a migration: run `npm run db:generate`.");
-  const clean = r.status === 0 && !/error/i.test(output) && /No schema changes/i.test(output);
+  const clean = r.status === 0 && !/^\s*Error\b/m.test(output) && /No schema changes/i.test(output);
   if (!clean && after === before) console.error("drizzle-kit could not compare the schema with the migrations.");
   return { ok: clean && after === before };
 });
