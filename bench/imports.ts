@@ -136,18 +136,28 @@ interface ImportResult {
 async function importRun(s: ImportStack, rows: number, prefix: string): Promise<ImportResult> {
   const csv = userSyncCsv(prefix, rows);
   const upStart = performance.now();
-  const upload = () =>
-    fetch(`${s.stack.url}/api/v1/deliveries/${s.deliveryId}/files?name=${prefix}.csv`, {
+  // Under `wrangler dev`, a request that arrives while the queue consumer is busy is now and then
+  // never answered, and the first ~97 MB upload right after the 1M-row floor is dropped (EPIPE):
+  // each attempt gives up after a while and asks again under the same Idempotency-Key, which makes
+  // a retry safe (a completed upload is replayed; one still open answers 409 until it settles).
+  const attemptMs = Math.max(60_000, rows * 0.3);
+  let res: Response | undefined;
+  for (let attempt = 1; res === undefined; attempt++) {
+    const r = await fetch(`${s.stack.url}/api/v1/deliveries/${s.deliveryId}/files?name=${prefix}.csv`, {
       method: "POST",
       headers: { ...s.headers, "content-type": "text/csv", "idempotency-key": `bench-${prefix}` },
       body: csv,
-    });
-  // One retry on a dropped connection (seen once at ~97 MB right after the 1M-row floor); the
-  // Idempotency-Key makes it safe.
-  const res = await upload().catch((err) => {
-    log(`upload failed (${(err as Error).cause ?? err}); retrying once`);
-    return upload();
-  });
+      signal: AbortSignal.timeout(attemptMs),
+    }).catch((err: Error) => err);
+    const retryable = r instanceof Error || r.status === 409;
+    if (!retryable) res = r;
+    else if (attempt === 5) throw new Error(`upload: gave up after ${attempt} attempts (${describe(r)})`);
+    else {
+      log(`upload attempt ${attempt} failed (${describe(r)}); asking again`);
+      if (!(r instanceof Error)) await r.body?.cancel();
+      await new Promise((done) => setTimeout(done, 3_000));
+    }
+  }
   const text = await res.text();
   if (res.status !== 202) throw new Error(`upload: ${res.status} ${text}`);
   const accepted = performance.now();
@@ -184,6 +194,11 @@ async function importRun(s: ImportStack, rows: number, prefix: string): Promise<
     if (at > timeout) throw new Error(`import not applied after ${Math.round(at)} ms (phase ${phase})`);
     await new Promise((done) => setTimeout(done, POLL_MS));
   }
+}
+
+function describe(r: Response | Error): string {
+  if (r instanceof Response) return `HTTP ${r.status}`;
+  return r.name === "TimeoutError" ? "no answer" : String(r.cause ?? r.message);
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString("en");

@@ -34,7 +34,7 @@ export function loadOrCreateHostKeys(dir: string): HostKeys {
   for (const spec of KEYS) {
     const path = join(dir, spec.file);
     if (!existsSync(path)) {
-      const pair = spec.generate();
+      const pair = generateUsable(spec.generate);
       // Write then rename, so a crash mid-write never leaves a truncated key that breaks later starts.
       const tmp = `${path}.${process.pid}.tmp`;
       writeFileSync(tmp, pair.private, { mode: 0o600 });
@@ -52,6 +52,20 @@ export function loadOrCreateHostKeys(dir: string): HostKeys {
     fingerprints.push(fingerprint(parsed.getPublicSSH()));
   }
   return { keys, fingerprints, generated };
+}
+
+/**
+ * A key pair whose private half ssh2 can read back. On Deno about one ed25519 key in 300 comes out
+ * of ssh2's generator with its public key one byte short (a leading zero dropped), which ssh2 then
+ * refuses to load: such a pair is generated again instead of being written.
+ */
+export function generateUsable(generate: () => { private: string; public: string }) {
+  for (let attempt = 1; ; attempt++) {
+    const pair = generate();
+    const parsed = ssh2.utils.parseKey(pair.private);
+    if (!(parsed instanceof Error) && parsed.isPrivateKey()) return pair;
+    if (attempt === 10) throw new RelayError("invalid_config", "could not generate a usable host key");
+  }
 }
 
 function fingerprint(publicBlob: Buffer): string {
