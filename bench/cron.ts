@@ -47,13 +47,14 @@ export async function cronRow(count = 10_000): Promise<Row> {
       },
     );
     const varsFile = join(dir, "dev.vars");
-    ensureDevVars(varsFile);
+    const secrets = ensureDevVars(varsFile);
+    const operator = { headers: { authorization: `Bearer ${secrets.OPERATOR_TOKEN}` } };
     const worker = await startWorker({ port: await freePort(), persistTo: state, envFile: varsFile });
     try {
       // Warm the isolate with a run for an instant when nothing is due yet.
-      await (await fetch(`${worker.url}/__scheduled?time=${DEADLINE - 60_000}`)).text();
+      await (await fetch(`${worker.url}/__scheduled?time=${DEADLINE - 60_000}`, operator)).text();
       const started = performance.now();
-      const res = await fetch(`${worker.url}/__scheduled?time=${DEADLINE + 60_000}`);
+      const res = await fetch(`${worker.url}/__scheduled?time=${DEADLINE + 60_000}`, operator);
       const ms = performance.now() - started;
       const text = await res.text();
       if (!res.ok) throw new Error(`cron run failed: ${res.status} ${text}`);

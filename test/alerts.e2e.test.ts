@@ -58,7 +58,10 @@ describe("missed-file alerts on the real stack (wrangler dev, cron replayed for 
     });
     const deadline = patched.body.nextExpectedBy as number;
 
-    const cron = (time: number) => fetch(`${base}/__scheduled?cron=${encodeURIComponent("*/5 * * * *")}&time=${time}`);
+    const cron = (time: number) =>
+      fetch(`${base}/__scheduled?time=${time}`, {
+        headers: { authorization: `Bearer ${stack.secrets.OPERATOR_TOKEN}` },
+      });
     expect((await cron(deadline + 60_000)).ok).toBe(true);
     let emails: { to: string; subject: string; status: string }[] = [];
     for (let i = 0; i < 100 && !emails.some((e) => e.status === "sent"); i++) {

@@ -136,7 +136,9 @@ describe("Expected File Frequency in the admin UI", () => {
     expect(await row.getByText("Overdue").count()).toBe(0);
 
     // The cron runs for a minute after the deadline: no file arrived, so the delivery is overdue.
-    const cron = await fetch(`${base}/__scheduled?time=${deadline + 60_000}`);
+    const cron = await fetch(`${base}/__scheduled?time=${deadline + 60_000}`, {
+      headers: { authorization: `Bearer ${stack?.secrets.OPERATOR_TOKEN}` },
+    });
     expect(cron.ok).toBe(true);
     await page.reload();
     await row.getByText(/^Overdue since .*Europe\/London/).waitFor();

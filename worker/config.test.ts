@@ -26,10 +26,14 @@ describe("Worker configuration", () => {
     expect(ok.ok).toBe(true);
   });
 
-  it("replays the cron only in development", async () => {
+  it("replays the cron only in development, for the operator", async () => {
+    const operator = { headers: { authorization: `Bearer ${env.OPERATOR_TOKEN}` } };
     const prod = { ...env, SLUICE_ENV: "production", SETUP_TOKEN: strong };
-    expect((await app.request("/__scheduled?time=0", {}, prod)).status).toBe(404);
-    const res = await app.request(`/__scheduled?time=${Date.UTC(2030, 0, 1)}`, {}, env);
+    expect((await app.request("/__scheduled?time=0", operator, prod)).status).toBe(404);
+    const path = `/__scheduled?time=${Date.UTC(2030, 0, 1)}`;
+    expect((await app.request(path, {}, env)).status).toBe(401);
+    expect((await app.request(path, { headers: { authorization: "Bearer wrong" } }, env)).status).toBe(401);
+    const res = await app.request(path, operator, env);
     expect(res.status).toBe(200);
     expect(await res.text()).toBe(
       "Ran scheduled event for 2030-01-01T00:00:00.000Z: checked 0 due deliveries, queued 0 more",

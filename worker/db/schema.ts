@@ -242,7 +242,8 @@ export const uploads = sqliteTable(
     r2Key: text("r2_key").notNull(),
     r2UploadId: text("r2_upload_id").notNull(),
     sourceIp: text("source_ip"),
-    status: text("status", { enum: ["open", "completed", "aborted"] }).notNull(),
+    /** `completing` while one request holds the claim to complete it (see completeUpload). */
+    status: text("status", { enum: ["open", "completing", "completed", "aborted"] }).notNull(),
     fileId: text("file_id"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),

@@ -41,7 +41,7 @@ function personValues(prefix: string, i: number): string[] {
  * It writes into whichever account it names, so it needs `Authorization: Bearer <OPERATOR_TOKEN>` (a
  * header also keeps a web page from posting to a local Worker behind the user's back).
  */
-const devOnly = createMiddleware<AppEnv>(async (c, next) => {
+export const devOnly = createMiddleware<AppEnv>(async (c, next) => {
   if (c.var.deps.config.SLUICE_ENV !== "development") throw new AppError("not_found", "No such route");
   await next();
 });

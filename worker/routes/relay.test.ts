@@ -113,6 +113,53 @@ describe("relay uploads into R2", () => {
     expect((await call("GET", `/api/v1/files/${done.body.fileId}`, { headers: other.auth })).status).toBe(404);
   });
 
+  it("records one file when two completes of the same upload arrive at once", async () => {
+    const { delivery, headers } = await loggedIn();
+    const created = await call("POST", "/relay/v1/uploads", { headers, json: { name: "users.csv" } });
+    const data = bytes(3000);
+    const p1 = await putPart(headers, created.body.uploadId, 1, data);
+    const digest = await sha256(data);
+    const complete = () =>
+      call("POST", `/relay/v1/uploads/${created.body.uploadId}/complete`, {
+        headers,
+        json: { size: data.byteLength, sha256: digest, parts: [p1.body] },
+      });
+    // A relay retries a complete whose answer is slow: the retry must wait for the first, not
+    // complete the R2 upload again and record the file twice.
+    const [first, second] = await Promise.all([complete(), complete()]);
+    expect([first.status, second.status]).toEqual([200, 200]);
+    expect(second.body.fileId).toBe(first.body.fileId);
+    const count = await env.DB.prepare("select count(*) as n from received_files where delivery_id = ?")
+      .bind(delivery.id)
+      .first<{ n: number }>();
+    expect(count?.n).toBe(1);
+    const upload = await env.DB.prepare("select status, file_id from uploads where id = ?")
+      .bind(created.body.uploadId)
+      .first();
+    expect(upload).toEqual({ status: "completed", file_id: first.body.fileId });
+  });
+
+  it("leaves an upload R2 refused to complete open, so the relay's abort still drops it", async () => {
+    const { delivery, headers } = await loggedIn();
+    const created = await call("POST", "/relay/v1/uploads", { headers, json: { name: "users.csv" } });
+    await putPart(headers, created.body.uploadId, 1, bytes(100));
+    const refused = await call("POST", `/relay/v1/uploads/${created.body.uploadId}/complete`, {
+      headers,
+      json: { size: 100, sha256: "0".repeat(64), parts: [{ partNumber: 1, etag: "not-the-etag" }] },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.detail).toMatch(/R2 refused to complete the upload/);
+    const status = () =>
+      env.DB.prepare("select status from uploads where id = ?").bind(created.body.uploadId).first("status");
+    expect(await status()).toBe("open");
+    expect((await call("DELETE", `/relay/v1/uploads/${created.body.uploadId}`, { headers })).status).toBe(204);
+    expect(await status()).toBe("aborted");
+    const count = await env.DB.prepare("select count(*) as n from received_files where delivery_id = ?")
+      .bind(delivery.id)
+      .first<{ n: number }>();
+    expect(count?.n).toBe(0);
+  });
+
   it("records nothing for an aborted upload", async () => {
     const { delivery, headers } = await loggedIn();
     const created = await call("POST", "/relay/v1/uploads", { headers, json: { name: "users.csv" } });

@@ -62,8 +62,8 @@ const plan: Record<string, Spec> = {
   "GET /api/v1/openapi.json": { kind: "public", as: { none: 200, apiKey: 200 } },
   "GET /api/v1/specifications/:kind": { kind: "public", as: { none: 200, apiKey: 200 } },
   "GET /api/v1/specifications/:kind/template.csv": { kind: "public", as: { none: 200, apiKey: 200 } },
-  // Development only: replays the cron and answers counts.
-  "GET /__scheduled": { kind: "public", as: { none: 200 } },
+  // Development only: replays the cron (sending the alerts due then); the operator's.
+  "GET /__scheduled": { kind: "public", as: { none: 401, session: 401, apiKey: 401, scimKey: 401 } },
   // Development only: the import benchmark's raw-D1 floor writes people into the account it names.
   "POST /api/__bench/d1-upsert": {
     kind: "foreign",

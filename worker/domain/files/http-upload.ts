@@ -46,7 +46,7 @@ export async function uploadOverHttp(deps: Deps, actor: Principal, deliveryId: s
     if (previous?.status === "completed" && previous.fileId) {
       return { replayed: true, file: fileView(await findFile(deps, actor, previous.fileId)) };
     }
-    if (previous?.status === "open") {
+    if (previous?.status === "open" || previous?.status === "completing") {
       throw new AppError("conflict", "An upload with this Idempotency-Key is still in progress");
     }
     // An earlier attempt failed: start again under the same key.

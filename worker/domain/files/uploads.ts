@@ -1,4 +1,4 @@
-import { and, desc, eq, lt } from "drizzle-orm";
+import { and, desc, eq, inArray, lt } from "drizzle-orm";
 import type { CompleteUploadRequest } from "../../../contracts/relay.ts";
 import { schema } from "../../db/client.ts";
 import { AppError, notFound } from "../../errors.ts";
@@ -90,31 +90,39 @@ export async function uploadPart(
   return { partNumber: part.partNumber, etag: part.etag };
 }
 
+/** How long a second complete of the same upload waits for the first one to finish. */
+export const COMPLETE_WAIT_MS = 20_000;
+
 /**
  * Completes the multipart upload, checks the size, records the received file
  * and enqueues its import. Only when all of that succeeded does the caller
  * acknowledge the file to the client: an acknowledged file is durable. If the
  * enqueue fails the file is un-recorded again, so nothing is half-received.
  * Completing an already completed upload answers the same file (safe retries).
+ *
+ * One request at a time completes an upload: it claims it in D1 first (`open`
+ * → `completing`). A retry that arrives while the first request is still at
+ * work (the relay retries a complete whose answer was slow) waits for its
+ * outcome instead of completing the R2 upload a second time and recording
+ * the file twice.
  */
 export async function completeUpload(deps: Deps, owner: UploadOwner, id: string, req: CompleteUploadRequest) {
   const row = await findUpload(deps, owner, id);
-  if (row.status === "completed" && row.fileId) {
-    const [file] = await deps.db.select().from(schema.receivedFiles).where(eq(schema.receivedFiles.id, row.fileId));
-    if (file) return { fileId: file.id, name: file.name, size: file.size, sha256: file.sha256 };
-  }
-  openUpload(row);
+  const claimed = row.status === "open" && (await setStatus(deps, row, "open", "completing"));
+  if (!claimed) return completedElsewhere(deps, owner, id);
   const mpu = deps.bucket.resumeMultipartUpload(row.r2Key, row.r2UploadId);
   const parts = [...req.parts].sort((a, b) => a.partNumber - b.partNumber);
   let object: R2Object;
   try {
     object = await mpu.complete(parts);
   } catch (err) {
+    // Released, so that the caller's abort finds the upload open and drops its parts.
+    await setStatus(deps, row, "completing", "open");
     throw new AppError("bad_request", `R2 refused to complete the upload: ${(err as Error).message}`);
   }
   if (object.size !== req.size) {
     await deps.bucket.delete(row.r2Key);
-    await markAborted(deps, row);
+    await setStatus(deps, row, "completing", "aborted");
     throw new AppError("bad_request", `The stored file has ${object.size} bytes, not the ${req.size} sent`);
   }
   const now = deps.now();
@@ -149,7 +157,7 @@ export async function completeUpload(deps: Deps, owner: UploadOwner, id: string,
     deps.db
       .update(schema.uploads)
       .set({ status: "completed", fileId, updatedAt: now })
-      .where(eq(schema.uploads.id, row.id)),
+      .where(and(eq(schema.uploads.id, row.id), eq(schema.uploads.status, "completing"))),
     ...eventBatchItems(received),
   ]);
   try {
@@ -175,11 +183,36 @@ export async function completeUpload(deps: Deps, owner: UploadOwner, id: string,
   return { fileId, name: row.name, size: req.size, sha256: req.sha256 };
 }
 
-async function markAborted(deps: Deps, row: UploadRow) {
-  await deps.db
+/** Moves the upload from one status to another; false when it was not in `from` any more. */
+async function setStatus(deps: Deps, row: UploadRow, from: UploadRow["status"], to: UploadRow["status"]) {
+  const result = await deps.db
     .update(schema.uploads)
-    .set({ status: "aborted", updatedAt: deps.now() })
-    .where(and(eq(schema.uploads.id, row.id), eq(schema.uploads.status, "open")));
+    .set({ status: to, updatedAt: deps.now() })
+    .where(and(eq(schema.uploads.id, row.id), eq(schema.uploads.status, from)));
+  return result.meta.changes === 1;
+}
+
+const markAborted = (deps: Deps, row: UploadRow) => setStatus(deps, row, "open", "aborted");
+
+/**
+ * The answer for a complete that did not get the claim: the file another
+ * request recorded (waiting while that request is still at work), or a
+ * conflict when the upload ended without one.
+ */
+async function completedElsewhere(deps: Deps, owner: UploadOwner, id: string) {
+  const deadline = Date.now() + COMPLETE_WAIT_MS;
+  for (;;) {
+    const row = await findUpload(deps, owner, id);
+    if (row.status === "completed" && row.fileId) {
+      const [file] = await deps.db.select().from(schema.receivedFiles).where(eq(schema.receivedFiles.id, row.fileId));
+      if (file) return { fileId: file.id, name: file.name, size: file.size, sha256: file.sha256 };
+    }
+    if (row.status !== "completing") throw new AppError("conflict", `The upload is already ${row.status}`);
+    if (Date.now() >= deadline) {
+      throw new AppError("unavailable", "The upload is still being completed by an earlier request; try again");
+    }
+    await new Promise((done) => setTimeout(done, 250));
+  }
 }
 
 /** Abandons an upload: R2 drops its parts; nothing is recorded as received. Idempotent. */
@@ -216,22 +249,32 @@ export async function listRecentFiles(deps: Deps, owner: Pick<UploadOwner, "acco
 export const STALE_UPLOAD_MS = 24 * 60 * 60 * 1000;
 
 /**
- * Aborts uploads abandoned by a relay that died before it could abort them.
- * R2 would expire their parts after a week anyway; this frees them sooner and
- * marks them aborted. Idempotent: a repeated cron run finds nothing more to do.
+ * Aborts uploads abandoned by a relay that died before it could abort them,
+ * and completes that never finished (the Worker stopped between claiming and
+ * recording the file: an object R2 may hold is deleted, as nothing refers to
+ * it). R2 would expire their parts after a week anyway; this frees them sooner
+ * and marks them aborted. Idempotent: a repeated cron run finds nothing more to do.
  */
 export async function sweepStaleUploads(deps: Deps, limit = 100) {
   const stale = await deps.db
     .select()
     .from(schema.uploads)
-    .where(and(eq(schema.uploads.status, "open"), lt(schema.uploads.createdAt, deps.now() - STALE_UPLOAD_MS)))
+    .where(
+      and(
+        inArray(schema.uploads.status, ["open", "completing"]),
+        lt(schema.uploads.createdAt, deps.now() - STALE_UPLOAD_MS),
+      ),
+    )
     .limit(limit);
   for (const row of stale) {
     await deps.bucket
       .resumeMultipartUpload(row.r2Key, row.r2UploadId)
       .abort()
       .catch(() => {});
-    await markAborted(deps, row);
+    if (row.status === "completing") {
+      await deps.bucket.delete(row.r2Key);
+      await setStatus(deps, row, "completing", "aborted");
+    } else await markAborted(deps, row);
   }
   return stale.length;
 }
