@@ -102,6 +102,7 @@ export async function loadOrCreateRun(deps: Deps, accountId: string, fileId: str
     .limit(1);
   if (!delivery) return null;
   const now = deps.now();
+  // Made when the consumer first takes the file's message, which is when the import starts.
   await deps.db
     .insert(schema.importRuns)
     .values({
@@ -113,6 +114,7 @@ export async function loadOrCreateRun(deps: Deps, accountId: string, fileId: str
       isTest: file.isTest,
       checkpoint: initialCheckpoint() as unknown as Record<string, unknown>,
       counts: emptyCounts() as unknown as Record<string, number>,
+      startedAt: now,
       createdAt: now,
       updatedAt: now,
     })
