@@ -17,6 +17,7 @@ describe("loadConfig", () => {
       SHUTDOWN_GRACE_MS: 30_000,
       PROXY_PROTOCOL: "off",
       WRITE_WINDOW_BYTES: 8 * 1024 * 1024,
+      MAX_BUFFER_BYTES: 256 * 1024 * 1024,
       WORKER_TIMEOUT_MS: 30_000,
     });
     expect(config.RELAY_ID).toMatch(/-\d+$/);
@@ -35,6 +36,14 @@ describe("loadConfig", () => {
   it("parses numbers and rejects a port out of range", () => {
     expect(loadConfig({ WORKER_URL: "http://x", RELAY_TOKEN: token, SFTP_PORT: "0" }).SFTP_PORT).toBe(0);
     expect(() => loadConfig({ WORKER_URL: "http://x", RELAY_TOKEN: token, SFTP_PORT: "70000" })).toThrow(/SFTP_PORT/);
+  });
+
+  it("rejects a MAX_BUFFER_BYTES below 1 MiB or not an integer, naming it", () => {
+    const env = { WORKER_URL: "http://x", RELAY_TOKEN: token };
+    expect(loadConfig({ ...env, MAX_BUFFER_BYTES: String(64 * 1024 * 1024) }).MAX_BUFFER_BYTES).toBe(64 * 1024 * 1024);
+    expect(() => loadConfig({ ...env, MAX_BUFFER_BYTES: "1048575" })).toThrow(/MAX_BUFFER_BYTES/);
+    expect(() => loadConfig({ ...env, MAX_BUFFER_BYTES: "256MiB" })).toThrow(/MAX_BUFFER_BYTES/);
+    expect(() => loadConfig({ ...env, MAX_BUFFER_BYTES: "1572864.5" })).toThrow(/MAX_BUFFER_BYTES/);
   });
 
   it("reads RELAY_TOKEN and WORKER_URL from a DEV_VARS file, the environment winning", () => {

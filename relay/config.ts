@@ -29,6 +29,7 @@ const configSchema = z.object({
   SHUTDOWN_GRACE_MS: integer(30_000, 0),
   PROXY_PROTOCOL: z.enum(["off", "v1", "v2", "any"]).default("off"),
   WRITE_WINDOW_BYTES: integer(8 * MiB, 256 * 1024),
+  MAX_BUFFER_BYTES: integer(256 * MiB, MiB),
   WORKER_TIMEOUT_MS: integer(30_000, 100),
 });
 

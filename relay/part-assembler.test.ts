@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from "node:crypto";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { MemoryBudget } from "./memory-budget.ts";
 import { PartAssembler } from "./part-assembler.ts";
+import { FIRST_CAPACITY } from "./part-buffer.ts";
 import type { UploadedPart, UploadSink } from "./upload-sink.ts";
 
 /** An in-memory sink. With `manual`, part uploads wait until the test releases them. */
@@ -274,3 +276,249 @@ describe("PartAssembler", () => {
     expect(answered).toBe(true);
   });
 });
+
+describe("PartAssembler with a shared memory budget", () => {
+  // Parts larger than the first buffer's starting size, so that a big file's buffers count.
+  const partBytes = 2 * FIRST_CAPACITY;
+  const writeBytes = 32 * 1024;
+
+  function budgeted(sink: MemorySink, budget: MemoryBudget) {
+    return make(sink, { partBytes, maxBytes: 64 * partBytes, windowBytes: 4 * partBytes, budget });
+  }
+
+  /** Sends the WRITEs for file[from, to) at once; `answered` counts the replies the client got. */
+  function send(assembler: PartAssembler, file: Buffer, from: number, to: number) {
+    const state = { answered: 0, total: 0, replies: [] as Promise<void>[] };
+    for (let offset = from; offset < to; offset += writeBytes) {
+      state.total++;
+      const data = file.subarray(offset, Math.min(to, offset + writeBytes));
+      state.replies.push(assembler.write(offset, data).then(() => void state.answered++));
+    }
+    return state;
+  }
+
+  const partSizes = (sink: MemorySink) => [...sink.parts.entries()].sort(([a], [b]) => a - b).map(([, p]) => p.length);
+
+  it("holds a new upload's WRITE replies while another holds the whole budget, until that one finishes", async () => {
+    const budget = new MemoryBudget(2 * partBytes);
+    const sinkA = new MemorySink(true);
+    const sinkB = new MemorySink(true);
+    const a = budgeted(sinkA, budget);
+    const b = budgeted(sinkB, budget);
+    const fileA = randomBytes(partBytes + partBytes / 2);
+    const fileB = randomBytes(2 * partBytes + 1000);
+
+    // A: part 1 sealed and uploading, part 2 half filled in a second buffer: two reservations.
+    await Promise.all(send(a, fileA, 0, fileA.length).replies);
+    expect(a.reservedBytes).toBe(2 * partBytes);
+    expect(budget.usedBytes).toBe(2 * partBytes);
+
+    // B's first buffer fills up to its small start without the budget, then must wait for it.
+    await Promise.all(send(b, fileB, 0, FIRST_CAPACITY).replies);
+    const held = send(b, fileB, FIRST_CAPACITY, partBytes);
+    await tick();
+    expect(held.answered).toBe(0);
+    expect(b.reservedBytes).toBe(0);
+
+    // A's part 1 lands, but A keeps that buffer as its spare: nothing is freed, B still waits.
+    sinkA.release();
+    await tick();
+    expect(held.answered).toBe(0);
+    expect(budget.usedBytes).toBe(2 * partBytes);
+
+    const finishedA = a.finish();
+    await tick();
+    expect(held.answered).toBe(0);
+    sinkA.release(); // A's last part
+    await finishedA;
+    expect(a.reservedBytes).toBe(0);
+    await Promise.all(held.replies);
+    expect(held.answered).toBe(held.total);
+    expect(b.reservedBytes).toBe(partBytes);
+
+    const rest = send(b, fileB, partBytes, fileB.length);
+    const finishedB = Promise.all(rest.replies).then(() => b.finish());
+    await releaseUntil(sinkB, finishedB);
+    expect(await finishedB).toEqual({ size: fileB.length, sha256: sha(fileB) });
+    expect(sinkA.completed?.sha256).toBe(sha(fileA));
+    expect(partSizes(sinkB)).toEqual([partBytes, partBytes, 1000]);
+    expect(budget.usedBytes).toBe(0);
+  });
+
+  it("answers the held WRITEs of a waiting upload when the upload holding the budget fails", async () => {
+    const budget = new MemoryBudget(2 * partBytes);
+    const sinkA = new MemorySink(true);
+    sinkA.failPart = 1;
+    const a = budgeted(sinkA, budget);
+    const b = budgeted(new MemorySink(), budget);
+    const fileA = randomBytes(partBytes + partBytes / 2);
+    const fileB = randomBytes(3 * partBytes);
+    await Promise.all(send(a, fileA, 0, fileA.length).replies);
+    expect(budget.usedBytes).toBe(2 * partBytes);
+
+    const held = send(b, fileB, 0, fileB.length);
+    await tick();
+    expect(held.answered).toBe(FIRST_CAPACITY / writeBytes);
+    sinkA.release(); // part 1 fails: A aborts and lets go of both buffers
+    await Promise.all(held.replies);
+    await expect(a.finish()).rejects.toThrow("R2 exploded");
+    expect(a.reservedBytes).toBe(0);
+    expect(await b.finish()).toEqual({ size: fileB.length, sha256: sha(fileB) });
+    expect(budget.usedBytes).toBe(0);
+  });
+
+  it("keeps three uploads sharing two parts' worth of budget within it, and completes every one", async () => {
+    const budget = new MemoryBudget(2 * partBytes);
+    let peakUsed = 0;
+    const acquire = budget.tryAcquire.bind(budget);
+    vi.spyOn(budget, "tryAcquire").mockImplementation((bytes) => {
+      const granted = acquire(bytes);
+      peakUsed = Math.max(peakUsed, budget.usedBytes);
+      return granted;
+    });
+    const uploads = [3 * partBytes + 4321, 4 * partBytes, 2 * partBytes + 1].map((size) => {
+      const sink = new MemorySink(true);
+      const assembler = budgeted(sink, budget);
+      const file = randomBytes(size);
+      // A client like OpenSSH: 8 WRITEs outstanding, the next sent only when one is answered.
+      const writes = chunks(file, writeBytes);
+      const client = { next: 0, outstanding: 0, finished: undefined as Promise<unknown> | undefined };
+      const pushMore = () => {
+        while (client.outstanding < 8 && client.next < writes.length) {
+          const { offset, data } = writes[client.next++] as { offset: number; data: Buffer };
+          client.outstanding++;
+          void assembler.write(offset, data).then(() => {
+            client.outstanding--;
+            pushMore();
+          });
+        }
+        if (client.next === writes.length && client.outstanding === 0) client.finished ??= assembler.finish();
+      };
+      pushMore();
+      return { sink, assembler, file, client };
+    });
+
+    let heldBack = false;
+    let settled = 0;
+    for (let step = 0; settled < uploads.length && step < 5_000; step++) {
+      await tick();
+      // Part uploads land one at a time, taking turns between the three sinks.
+      const sinks = uploads.map((u) => u.sink).filter((s) => s.waitingCount > 0);
+      sinks[step % Math.max(1, sinks.length)]?.release();
+
+      const reserved = uploads.reduce((sum, u) => sum + u.assembler.reservedBytes, 0);
+      expect(budget.usedBytes).toBe(reserved);
+      expect(budget.usedBytes).toBeLessThanOrEqual(budget.limitBytes);
+      if (budget.usedBytes === budget.limitBytes) {
+        heldBack ||= uploads.some((u) => u.assembler.reservedBytes === 0 && u.client.outstanding > 0);
+      }
+      settled = 0;
+      for (const u of uploads) if (u.sink.completed) settled++;
+    }
+
+    for (const { sink, assembler, file, client } of uploads) {
+      expect(await client.finished).toEqual({ size: file.length, sha256: sha(file) });
+      expect(sink.assembled().equals(file)).toBe(true);
+      const sizes = partSizes(sink);
+      expect(sizes.slice(0, -1).every((n) => n === partBytes)).toBe(true);
+      expect(sizes.reduce((a, n) => a + n, 0)).toBe(file.length);
+      expect(assembler.reservedBytes).toBe(0);
+    }
+    expect(heldBack).toBe(true);
+    expect(peakUsed).toBe(2 * partBytes);
+    expect(budget.usedBytes).toBe(0);
+  });
+
+  it("returns every reservation when a part upload fails, and none twice when a later one lands", async () => {
+    const budget = new MemoryBudget(8 * partBytes);
+    const sink = new MemorySink(true);
+    sink.failPart = 1;
+    const assembler = budgeted(sink, budget);
+    const file = randomBytes(2 * partBytes + partBytes / 2);
+    const replies = send(assembler, file, 0, file.length).replies.map((r) => r.catch((e: unknown) => e));
+    await tick();
+    expect(budget.usedBytes).toBe(2 * partBytes);
+    sink.release(); // part 1 fails while part 2 is sealed and waiting
+    await Promise.all(replies);
+    expect(assembler.reservedBytes).toBe(0);
+    expect(budget.usedBytes).toBe(0);
+    await expect(assembler.finish()).rejects.toThrow("R2 exploded");
+    expect(budget.usedBytes).toBe(0);
+  });
+
+  it("returns every reservation when the upload is aborted with a part in flight", async () => {
+    const budget = new MemoryBudget(8 * partBytes);
+    const sink = new MemorySink(true);
+    const assembler = budgeted(sink, budget);
+    const file = randomBytes(partBytes + partBytes / 2);
+    await Promise.all(send(assembler, file, 0, file.length).replies);
+    expect(assembler.reservedBytes).toBe(2 * partBytes);
+    await assembler.abort();
+    expect(assembler.reservedBytes).toBe(0);
+    expect(budget.usedBytes).toBe(0);
+    sink.release(); // the part that was in flight settles after the abort
+    await tick();
+    expect(budget.usedBytes).toBe(0);
+    expect(sink.aborted).toBe(1);
+  });
+
+  it("returns the spare's reservation when complete fails", async () => {
+    const budget = new MemoryBudget(8 * partBytes);
+    const sink = new MemorySink();
+    sink.failComplete = true;
+    const assembler = budgeted(sink, budget);
+    const file = randomBytes(3 * partBytes);
+    await Promise.all(send(assembler, file, 0, file.length).replies);
+    await expect(assembler.finish()).rejects.toThrow("complete failed");
+    expect(budget.usedBytes).toBe(0);
+  });
+
+  it("never asks the budget about a file that fits in the first buffer's starting size", async () => {
+    const budget = new MemoryBudget(2 * partBytes);
+    const tryAcquire = vi.spyOn(budget, "tryAcquire");
+    const small = randomBytes(FIRST_CAPACITY);
+    const assembler = budgeted(new MemorySink(), budget);
+    await Promise.all(send(assembler, small, 0, small.length).replies);
+    expect(await assembler.finish()).toEqual({ size: small.length, sha256: sha(small) });
+    expect(tryAcquire).not.toHaveBeenCalled();
+
+    // One byte more and the first buffer must grow: that takes a part's worth, returned at the end.
+    const larger = randomBytes(FIRST_CAPACITY + 1);
+    const next = budgeted(new MemorySink(), budget);
+    await Promise.all(send(next, larger, 0, larger.length).replies);
+    expect(tryAcquire).toHaveBeenCalledTimes(1);
+    expect(budget.usedBytes).toBe(partBytes);
+    await next.finish();
+    expect(budget.usedBytes).toBe(0);
+  });
+
+  it("finishes a big upload with a budget smaller than one part, recycling its single buffer", async () => {
+    const budget = new MemoryBudget(1);
+    const sink = new MemorySink();
+    const assembler = budgeted(sink, budget);
+    const file = randomBytes(4 * partBytes + 10);
+    let peakReserved = 0;
+    const replies = send(assembler, file, 0, file.length).replies.map((r) =>
+      r.then(() => {
+        peakReserved = Math.max(peakReserved, assembler.reservedBytes);
+      }),
+    );
+    await Promise.all(replies);
+    expect(await assembler.finish()).toEqual({ size: file.length, sha256: sha(file) });
+    expect(partSizes(sink)).toEqual([partBytes, partBytes, partBytes, partBytes, 10]);
+    expect(peakReserved).toBe(partBytes);
+    expect(budget.usedBytes).toBe(0);
+  });
+});
+
+/** Lets the sink's part uploads finish as they arrive until `until` settles. */
+async function releaseUntil(sink: MemorySink, until: Promise<unknown>): Promise<void> {
+  let settled = false;
+  void until.finally(() => {
+    settled = true;
+  });
+  for (let i = 0; i < 10_000 && !settled; i++) {
+    sink.release();
+    await tick();
+  }
+}

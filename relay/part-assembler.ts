@@ -13,11 +13,20 @@
  * - a filled part is sealed and uploaded; at most `maxInFlightParts` upload at once, and no new
  *   part is started while that many sealed parts are still waiting, so placement (and with it
  *   every WRITE reply) pauses until the sink catches up.
+ *
+ * With a `budget` (memory-budget.ts), that per-upload bound also counts against a relay-wide one:
+ * every part buffer larger than the first part's small start (FIRST_CAPACITY) is covered by a
+ * reservation of `partBytes`, taken before the buffer is created or grown. When the budget refuses,
+ * placement waits exactly as it waits for a part upload, and resumes when another upload releases.
+ * An upload never needs the budget for the buffer it already holds, only for a second one, and it
+ * recycles its spare when a part lands, so it keeps moving while the budget is exhausted. A small
+ * file stays in its first buffer and never touches the budget.
  */
 import { Buffer } from "node:buffer";
 import { createHash, type Hash } from "node:crypto";
 import { RelayError } from "./errors.ts";
-import { PartBuffer } from "./part-buffer.ts";
+import { BudgetShare, type MemoryBudget } from "./memory-budget.ts";
+import { FIRST_CAPACITY, PartBuffer } from "./part-buffer.ts";
 import type { UploadedPart, UploadSink } from "./upload-sink.ts";
 
 export interface PartAssemblerOptions {
@@ -31,6 +40,8 @@ export interface PartAssemblerOptions {
   maxInFlightParts?: number;
   /** Out-of-order writes held at once; bounds bookkeeping when a client sends tiny writes. */
   maxPendingWrites?: number;
+  /** The relay-wide cap on part buffers, shared by every upload of the process. */
+  budget?: MemoryBudget;
 }
 
 interface PendingWrite {
@@ -45,11 +56,15 @@ interface SealedPart {
   bytes: Uint8Array;
   /** The full-size buffer behind `bytes`, reusable once the upload succeeded. */
   backing: Buffer | undefined;
+  /** The buffer behind `bytes` is covered by a budget reservation. */
+  reserved: boolean;
   uploading: boolean;
 }
 
 export class PartAssembler<Result = unknown> {
-  private readonly opts: Required<PartAssemblerOptions>;
+  private readonly opts: Required<Omit<PartAssemblerOptions, "budget">>;
+  /** Covers every part buffer above FIRST_CAPACITY, one `partBytes` reservation each. */
+  private readonly budget: BudgetShare;
   private readonly hash: Hash = createHash("sha256");
 
   /** Everything below this offset is placed: copied into a part and hashed. */
@@ -59,6 +74,9 @@ export class PartAssembler<Result = unknown> {
   private fill: PartBuffer | undefined;
   /** A full-size buffer whose part is uploaded, ready for the next part. */
   private spare: Buffer | undefined;
+  /** Whether `fill` and `spare` are covered by budget reservations (sealed parts carry their own). */
+  private fillReserved = false;
+  private spareReserved = false;
   private readonly sealed: SealedPart[] = [];
   private readonly uploaded: UploadedPart[] = [];
   private partCount = 0;
@@ -72,7 +90,13 @@ export class PartAssembler<Result = unknown> {
   constructor(sink: UploadSink<Result>, options: PartAssemblerOptions) {
     this.sink = sink;
     if (options.partBytes < 1 || options.windowBytes < 1) throw new RangeError("partBytes and windowBytes must be ≥ 1");
-    this.opts = { maxInFlightParts: 1, maxPendingWrites: 4096, ...options };
+    const { budget, ...rest } = options;
+    this.opts = { maxInFlightParts: 1, maxPendingWrites: 4096, ...rest };
+    // A refused reservation waits like a part upload: placement resumes when memory is released.
+    this.budget = new BudgetShare(budget, this.opts.partBytes, () => {
+      this.pump();
+      this.signalProgress();
+    });
     if (this.opts.maxInFlightParts < 1) throw new RangeError("maxInFlightParts must be ≥ 1");
   }
 
@@ -86,6 +110,11 @@ export class PartAssembler<Result = unknown> {
     let bytes = this.pendingBytes + (this.fill?.capacity ?? 0) + (this.spare?.length ?? 0);
     for (const part of this.sealed) bytes += part.backing?.length ?? part.bytes.length;
     return bytes;
+  }
+
+  /** Bytes this upload has reserved from the shared budget; 0 without one. */
+  get reservedBytes(): number {
+    return this.budget.bytes;
   }
 
   /** The most `memoryBytes` has ever been, for tests and metrics. */
@@ -151,6 +180,8 @@ export class PartAssembler<Result = unknown> {
         if (head === undefined && this.sealed.length === 0) break;
         await this.nextProgress();
       }
+      // Every part is uploaded: the spare is not needed while complete() runs, others may use it.
+      this.dropBuffers();
       const sha256 = this.hash.digest("hex");
       const parts = [...this.uploaded].sort((a, b) => a.partNumber - b.partNumber);
       const result = await this.sink.complete(this.placedEnd, sha256, parts);
@@ -175,9 +206,7 @@ export class PartAssembler<Result = unknown> {
     for (const entry of this.pending) entry.reject(err);
     this.pending = [];
     this.pendingBytes = 0;
-    this.fill = undefined;
-    this.spare = undefined;
-    this.sealed.length = 0;
+    this.dropBuffers();
     this.signalProgress();
     // The sink decides what abort means; a failing abort must not hide the original error.
     this.abortPromise = this.sink.abort().catch(() => undefined);
@@ -210,15 +239,21 @@ export class PartAssembler<Result = unknown> {
 
   /**
    * Copies the not-yet-placed tail of a write (which starts at or before `placedEnd`) into parts.
-   * Returns false, having placed what fit, when it must wait for a part upload to finish; the
-   * caller keeps the write and retries, and already-placed bytes are then skipped.
+   * Returns false, having placed what fit, when it must wait for a part upload to finish or for the
+   * budget; the caller keeps the write and retries, and already-placed bytes are then skipped.
    */
   private placeFrom(offset: number, data: Uint8Array): boolean {
     let from = this.placedEnd - offset;
     while (from < data.length) {
       if (!this.ensureFill()) return false;
       const fill = this.fill as PartBuffer;
-      const chunk = data.subarray(from, from + Math.min(data.length - from, fill.room));
+      const size = Math.min(data.length - from, fill.room);
+      // Growing the first part's buffer past its small start makes it a large buffer.
+      if (!this.fillReserved && fill.length + size > FIRST_CAPACITY) {
+        if (!this.budget.take()) return false;
+        this.fillReserved = true;
+      }
+      const chunk = data.subarray(from, from + size);
       fill.append(chunk);
       this.hash.update(chunk);
       this.placedEnd += chunk.length;
@@ -236,18 +271,48 @@ export class PartAssembler<Result = unknown> {
   private ensureFill(): boolean {
     if (this.fill !== undefined) return true;
     if (this.sealed.length > this.opts.maxInFlightParts) return false;
-    // Once a file has filled a part it is a big one: go straight to full-size buffers.
-    const full = this.spare ?? (this.partCount > 0 ? Buffer.allocUnsafe(this.opts.partBytes) : undefined);
-    this.spare = undefined;
-    this.fill = new PartBuffer(this.opts.partBytes, full);
+    const { partBytes } = this.opts;
+    if (this.spare !== undefined) {
+      this.fill = new PartBuffer(partBytes, this.spare);
+      this.fillReserved = this.spareReserved;
+      this.spare = undefined;
+      this.spareReserved = false;
+    } else if (this.partCount > 0) {
+      // Once a file has filled a part it is a big one: go straight to a full-size buffer.
+      const large = partBytes > FIRST_CAPACITY;
+      if (large && !this.budget.take()) return false;
+      this.fill = new PartBuffer(partBytes, Buffer.allocUnsafe(partBytes));
+      this.fillReserved = large;
+    } else {
+      this.fill = new PartBuffer(partBytes);
+    }
     return true;
+  }
+
+  /**
+   * Lets go of every part buffer and returns their reservations at once. Parts still uploading are
+   * let go too: the sink is aborted right after, and a reservation left to a hung request would
+   * hold memory the other uploads are waiting for.
+   */
+  private dropBuffers(): void {
+    let reserved = Number(this.fillReserved) + Number(this.spareReserved);
+    for (const part of this.sealed) if (part.reserved) reserved++;
+    this.fill = undefined;
+    this.spare = undefined;
+    this.sealed.length = 0;
+    this.fillReserved = false;
+    this.spareReserved = false;
+    this.budget.stopWaiting();
+    this.budget.give(reserved);
   }
 
   private seal(): void {
     const bytes = this.fill?.bytes() ?? new Uint8Array(0);
     const backing = this.fill?.backing.length === this.opts.partBytes ? this.fill.backing : undefined;
+    const reserved = this.fillReserved;
     this.fill = undefined;
-    this.sealed.push({ partNumber: ++this.partCount, bytes, backing, uploading: false });
+    this.fillReserved = false;
+    this.sealed.push({ partNumber: ++this.partCount, bytes, backing, reserved, uploading: false });
     this.startUploads();
   }
 
@@ -271,7 +336,13 @@ export class PartAssembler<Result = unknown> {
     const index = this.sealed.indexOf(part);
     if (index !== -1) this.sealed.splice(index, 1);
     // The sink has resolved, so it no longer reads these bytes (retries happen before it resolves).
-    this.spare ??= part.backing;
+    // One full-size buffer is kept for the next part; any other is dropped and its memory returned.
+    if (this.spare === undefined && part.backing !== undefined) {
+      this.spare = part.backing;
+      this.spareReserved = part.reserved;
+    } else if (part.reserved) {
+      this.budget.give(1);
+    }
     this.startUploads();
     this.pump();
     this.signalProgress();

@@ -5,7 +5,8 @@
  */
 import { Buffer } from "node:buffer";
 
-const FIRST_CAPACITY = 256 * 1024;
+/** The first part's starting size: a file smaller than this never holds more. */
+export const FIRST_CAPACITY = 256 * 1024;
 
 export class PartBuffer {
   private readonly partBytes: number;

@@ -48,6 +48,7 @@ function config(overrides: Partial<ServerConfig> = {}): ServerConfig {
     SHUTDOWN_GRACE_MS: 2000,
     PROXY_PROTOCOL: "off",
     WRITE_WINDOW_BYTES: 8 * MiB,
+    MAX_BUFFER_BYTES: 256 * MiB,
     ...overrides,
   };
 }

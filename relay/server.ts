@@ -12,6 +12,7 @@ import { AUTH_METHODS, decideLogin } from "./auth.ts";
 import type { RelayConfig } from "./config.ts";
 import { isRelayError } from "./errors.ts";
 import { consoleLogger, errorText, type Logger } from "./log.ts";
+import { MemoryBudget } from "./memory-budget.ts";
 import { normalizeIp, readProxyHeader } from "./proxy-protocol.ts";
 import { SftpSession } from "./sftp-session.ts";
 import { WorkerBackend } from "./worker-backend.ts";
@@ -27,6 +28,7 @@ export type ServerConfig = Pick<
   | "SHUTDOWN_GRACE_MS"
   | "PROXY_PROTOCOL"
   | "WRITE_WINDOW_BYTES"
+  | "MAX_BUFFER_BYTES"
 >;
 
 export interface RelayServerOptions {
@@ -64,10 +66,13 @@ export class RelayServer {
   private readonly log: Logger;
   private shuttingDown = false;
   private readonly options: RelayServerOptions;
+  /** One for the whole process: every upload's part buffers count against MAX_BUFFER_BYTES. */
+  private readonly budget: MemoryBudget;
 
   constructor(options: RelayServerOptions) {
     this.options = options;
     this.log = options.log ?? consoleLogger;
+    this.budget = new MemoryBudget(options.config.MAX_BUFFER_BYTES);
     this.ssh = new ssh2.Server({
       hostKeys: options.hostKeys,
       algorithms: SERVER_ALGORITHMS,
@@ -223,6 +228,7 @@ export class RelayServer {
       backend: granted.backend,
       maxFileBytes: granted.maxFileBytes,
       windowBytes: this.options.config.WRITE_WINDOW_BYTES,
+      budget: this.budget,
       log: this.log,
       logFields: { user: conn.username ?? "", ip: conn.ip },
       isShuttingDown: () => this.shuttingDown,

@@ -4,6 +4,7 @@ import type { SFTPWrapper } from "ssh2";
 import { describe, expect, it } from "vitest";
 import type { CompleteUploadResponse } from "../contracts/relay.ts";
 import { silentLogger } from "./log.ts";
+import { MemoryBudget } from "./memory-budget.ts";
 import { STATUS } from "./sftp-errors.ts";
 import type { ListedFile } from "./sftp-listing.ts";
 import { SftpSession } from "./sftp-session.ts";
@@ -98,13 +99,14 @@ class MemoryBackend implements DeliveryBackend {
   }
 }
 
-function setup() {
+function setup(budget?: MemoryBudget) {
   const sftp = new FakeSftp();
   const backend = new MemoryBackend();
   const session = new SftpSession(sftp as unknown as SFTPWrapper, {
     backend,
     maxFileBytes: 1024 * 1024,
     windowBytes: 1024 * 1024,
+    budget,
     log: silentLogger,
     logFields: {},
     isShuttingDown: () => false,
@@ -232,6 +234,19 @@ describe("SftpSession", () => {
     backend.failComplete = true;
     expect(await upload(sftp, "/x.csv", "abc")).toMatchObject({ code: STATUS.FAILURE });
     expect(backend.aborted).toBe(1);
+  });
+
+  it("reserves an upload's part buffer from the shared budget and returns it at CLOSE", async () => {
+    const budget = new MemoryBudget(64 * 1024 * 1024);
+    const { sftp, backend } = setup(budget);
+    const opened = await sftp.request("OPEN", "/big.csv", WRITE_CREATE_TRUNC, {});
+    if (opened.type !== "handle") throw new Error("no handle");
+    const content = Buffer.alloc(300 * 1024, 0x61);
+    expect(await sftp.request("WRITE", opened.handle, 0, content)).toMatchObject({ code: STATUS.OK });
+    expect(budget.usedBytes).toBe(5 * 1024 * 1024);
+    expect(await sftp.request("CLOSE", opened.handle)).toMatchObject({ code: STATUS.OK });
+    expect(budget.usedBytes).toBe(0);
+    expect(backend.completed.map((c) => c.bytes.length)).toEqual([content.length]);
   });
 
   it("aborts open uploads when the client goes away", async () => {

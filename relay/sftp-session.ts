@@ -9,6 +9,7 @@ import type { Attributes, FileEntry, SFTPWrapper } from "ssh2";
 import type { CompleteUploadResponse } from "../contracts/relay.ts";
 import { RelayError } from "./errors.ts";
 import { errorText, type Logger } from "./log.ts";
+import type { MemoryBudget } from "./memory-budget.ts";
 import { PartAssembler } from "./part-assembler.ts";
 import { STATUS, toSftpStatus } from "./sftp-errors.ts";
 import { dirAttrs, entry, fileAttrs, ListingCache, rootEntries } from "./sftp-listing.ts";
@@ -24,6 +25,8 @@ export interface SftpSessionOptions {
   backend: DeliveryBackend;
   maxFileBytes: number;
   windowBytes: number;
+  /** The relay-wide cap on part buffers, shared with every other session of the process. */
+  budget?: MemoryBudget;
   log: Logger;
   /** Log context (username, client IP); never secrets. */
   logFields: Record<string, string>;
@@ -155,6 +158,7 @@ export class SftpSession {
       partBytes,
       maxBytes: this.options.maxFileBytes,
       windowBytes: this.options.windowBytes,
+      budget: this.options.budget,
     });
     if (this.closed) {
       await assembler.abort();
