@@ -14,6 +14,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { http, type Stack, startStack } from "../test/stack.ts";
+import { sampleGrowth } from "./proc.ts";
 import type { Row } from "./report.ts";
 import { openSqliteFloor } from "./sqlite-floor.ts";
 
@@ -221,7 +222,11 @@ export async function importRows(sizes = importSizes()): Promise<Row[]> {
       log(`import row: floor, ${fmt(n)} rows`);
       const floor = await floorRun(s, n, `flr${n}`);
       log(`import row: import over HTTP, ${fmt(n)} rows`);
+      // workerd's resident set: the whole local runtime (the isolate, D1's SQLite, R2), so an upper
+      // bound on what the import's isolate itself holds; workerd shows no per-isolate figure.
+      const workerd = sampleGrowth(s.stack.worker.process.pid as number, "workerd");
       const imp = await importRun(s, n, `imp${n}`);
+      const memory = workerd.stop();
       log(`import row: bare SQLite reference, ${fmt(n)} rows`);
       const bareMs = await sqlite.run(n, `sql${n}`);
       const floorRps = n / (floor.ms / 1000);
@@ -251,7 +256,10 @@ export async function importRows(sizes = importSizes()): Promise<Row[]> {
         note:
           `created ${imp.counts.created ?? "?"}; run's startedAt → finishedAt${imp.runMs === null ? " unknown: 202 → applied used" : ""}; ` +
           `the client's 202 → applied ${fmt(imp.ms)} ms = ${wallRatio.toFixed(2)}× (adds local queue delivery and 100 ms polling); ` +
-          `phases first seen (ms after 202): ${phases}; upload ${fmt(imp.uploadMs)} ms not counted`,
+          `phases first seen (ms after 202): ${phases}; upload ${fmt(imp.uploadMs)} ms not counted; ` +
+          (memory
+            ? `workerd RSS ${fmt(memory.idleMb)} → ${fmt(memory.peakMb)} MB during upload and import (+${fmt(memory.peakMb - memory.idleMb)} MB: the whole runtime, an upper bound on the isolate)`
+            : "workerd RSS not found"),
       });
       const bareRps = n / (bareMs / 1000);
       references.push({

@@ -131,3 +131,43 @@ export function sampleRss(rootPid: number, everyMs = 100): RssSampler {
     },
   };
 }
+
+export interface GrowthSampler {
+  /** Stops sampling; the process (named `name`, under the root) whose resident set grew most. */
+  stop: () => { idleMb: number; peakMb: number; pid: number } | null;
+}
+
+/**
+ * Samples VmRSS of every process called `name` under `rootPid` (wrangler dev's workerd, say) every
+ * `everyMs`, from their size now: what the work done meanwhile added to the one that grew most.
+ */
+export function sampleGrowth(rootPid: number, name: string, everyMs = 100): GrowthSampler {
+  const named = (pid: number) => {
+    try {
+      return readFileSync(`/proc/${pid}/comm`, "utf8").trim() === name;
+    } catch {
+      return false;
+    }
+  };
+  const pids = processTree(rootPid).filter(named);
+  const idle = new Map(pids.map((pid) => [pid, statusKb(pid, "VmRSS")]));
+  const peak = new Map(idle);
+  const tick = () => {
+    for (const pid of pids) peak.set(pid, Math.max(peak.get(pid) ?? 0, statusKb(pid, "VmRSS")));
+  };
+  const timer = setInterval(tick, everyMs);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      tick();
+      const growth = (pid: number) => (peak.get(pid) ?? 0) - (idle.get(pid) ?? 0);
+      const pid = pids.reduce<number | undefined>(
+        (a, b) => (a === undefined || growth(b) > growth(a) ? b : a),
+        undefined,
+      );
+      if (pid === undefined) return null;
+      const mb = (kb: number) => (kb * 1024) / 1e6;
+      return { idleMb: mb(idle.get(pid) ?? 0), peakMb: mb(peak.get(pid) ?? 0), pid };
+    },
+  };
+}
