@@ -11,12 +11,32 @@ export interface Logger {
   error(msg: string, fields?: LogFields): void;
 }
 
+/**
+ * Characters a terminal acts on or that change how a line reads: C0/C1 controls and DEL (ESC
+ * sequences, CR overwriting the line), format characters (bidi overrides, zero-width) and line
+ * separators. Field values come from clients (user names, file names), so none is printed raw.
+ */
+const UNSAFE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
+const NEEDS_QUOTES = /[\s"=\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+
+function escapeUnits(char: string): string {
+  let escaped = "";
+  for (let i = 0; i < char.length; i++) escaped += `\\u${char.charCodeAt(i).toString(16).padStart(4, "0")}`;
+  return escaped;
+}
+
+/** A field value as printed: bare when plain, else a JSON string with every unsafe character escaped. */
+export function logValue(text: string): string {
+  if (!NEEDS_QUOTES.test(text)) return text;
+  // JSON.stringify escapes C0 controls but leaves DEL, C1 and format characters raw.
+  return JSON.stringify(text).replace(UNSAFE, escapeUnits);
+}
+
 function format(level: string, msg: string, fields: LogFields | undefined): string {
   let line = `${new Date().toISOString()} ${level} ${msg}`;
   for (const [key, value] of Object.entries(fields ?? {})) {
     if (value === undefined) continue;
-    const text = String(value);
-    line += ` ${key}=${/[\s"=]/.test(text) ? JSON.stringify(text) : text}`;
+    line += ` ${key}=${logValue(String(value))}`;
   }
   return line;
 }

@@ -48,4 +48,9 @@ describe("parseUploadPath", () => {
   it("refuses uploads into folders", () => {
     expect(() => parseUploadPath("/results/a.csv")).toThrow(/top folder/);
   });
+
+  it("refuses Windows-style folders, which the Worker would refuse as a path", () => {
+    expect(() => parseUploadPath("..\\win.csv")).toThrow("files can only be uploaded to the top folder");
+    expect(() => parseUploadPath("/sub\\file.csv.part")).toThrow(/top folder/);
+  });
 });

@@ -62,7 +62,9 @@ export interface UploadName {
 export function parseUploadPath(path: string): UploadName {
   const absolute = normalizePath(path);
   const name = absolute.slice(1);
-  if (name === "" || name.includes("/")) {
+  // A backslash is a Windows client's folder separator; the Worker refuses such names too, but
+  // refusing here tells the client why instead of a generic "could not be stored".
+  if (name === "" || name.includes("/") || name.includes("\\")) {
     throw new RelayError("permission_denied", "files can only be uploaded to the top folder");
   }
   if (Buffer.byteLength(name) > 255) throw new RelayError("bad_path", "file name is too long");

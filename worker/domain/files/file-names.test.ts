@@ -22,7 +22,15 @@ describe("received file names", () => {
     ["bad\u0000name.csv", /control/],
     ["line\nbreak.csv", /control/],
     ["report.xlsx", /only \.csv/],
-    [`${"a".repeat(300)}.csv`, /longer than 255/],
+    [`${"a".repeat(300)}.csv`, /longer than 255 bytes/],
+    // Counted in UTF-8 bytes, as the relay and file systems count: 252 + 4 bytes is one too many.
+    [`${"é".repeat(126)}.csv`, /longer than 255 bytes/],
+    [`${"é".repeat(125)}.csv`, null],
+    ["c1control.csv", /control/],
+    ["del.csv", /control/],
+    [".csv", /nothing before \.csv/],
+    [".CSV", /nothing before \.csv/],
+    ["a.csv", null],
   ])("%j → %s", (name, problem) => {
     const result = fileNameProblem(name);
     if (problem === null) expect(result).toBeNull();
