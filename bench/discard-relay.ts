@@ -16,7 +16,7 @@ import { consoleLogger, type Logger, silentLogger } from "../relay/log.ts";
 import { RelayServer } from "../relay/server.ts";
 import { WorkerClient } from "../relay/worker-client.ts";
 
-const PART_BYTES = 8 * 1024 * 1024; // what the real Worker hands out (RELAY_LIMITS.partBytes)
+const PART_BYTES = 5 * 1024 * 1024; // what the real Worker hands out (RELAY_LIMITS.partBytes)
 const sinkBytesPerMs = Number(process.env.SINK_MBPS ?? 0) * 1000;
 
 const json = (status: number, body: unknown) =>

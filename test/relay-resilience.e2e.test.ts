@@ -32,9 +32,9 @@ let h: RelayHarness;
 
 /**
  * The relay-wide cap on part buffers, set low enough that the sessions below must take turns
- * (three 8 MiB parts at a time): clients whose WRITE replies are held while others finish.
+ * (three 5 MiB parts at a time): clients whose WRITE replies are held while others finish.
  */
-const MAX_BUFFER_BYTES = 24 * MiB;
+const MAX_BUFFER_BYTES = 15 * MiB;
 
 beforeAll(async () => {
   h = await startRelayHarness({ relayEnv: { MAX_BUFFER_BYTES: String(MAX_BUFFER_BYTES) } });
@@ -117,7 +117,7 @@ describe("many sessions at once", () => {
     console.log(
       `[load] ${sessions} sessions × ${size / MiB} MiB over ${deliveries.length} deliveries: ` +
         `${(bytes / MB).toFixed(0)} MB in ${seconds.toFixed(1)} s = ${(bytes / MB / seconds).toFixed(1)} MB/s aggregate; ` +
-        `${overlap} uploads open at once at the peak; relay RSS ${idleMb.toFixed(0)} MB idle, ${peakMb.toFixed(0)} MB peak; ${h.proxy.callsOf("part").length} part PUTs for ${sessions * Math.ceil(size / (8 * MiB))} parts; ` +
+        `${overlap} uploads open at once at the peak; relay RSS ${idleMb.toFixed(0)} MB idle, ${peakMb.toFixed(0)} MB peak; ${h.proxy.callsOf("part").length} part PUTs for ${sessions * Math.ceil(size / (5 * MiB))} parts; ` +
         `Worker 5xx answers retried: ${byKind.join(", ") || "none"}`,
     );
     for (const u of uploads) h.removeFile(u.name);

@@ -22,7 +22,8 @@ import { activeSessionCount, openSessionStatement } from "./relay-sessions.ts";
 export const RELAY_LIMITS = {
   maxFileBytes: 512 * 1024 * 1024,
   maxSessions: 4,
-  partBytes: 8 * 1024 * 1024,
+  // R2's smallest part: the relay holds about three of them per upload (filling, uploading, spare).
+  partBytes: 5 * 1024 * 1024,
 };
 
 /** Is this address banned? Asked by the relay before any authentication. */
