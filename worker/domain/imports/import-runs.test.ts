@@ -49,6 +49,25 @@ describe("import runs", () => {
     expect(run.counts.rows).toBe(1999);
   });
 
+  it("commits a step only where there is something to write", async () => {
+    // 20 rows and a header in steps of 10 records: 3 parse steps, 1 check, 2 apply ranges (the
+    // second takes the last 10 rows exactly, with no empty range after it) and finish. An upsert
+    // has nothing to decide or deactivate, and a file without Approver Email no approvers to resolve.
+    const s = await setup();
+    const lines = ["Email,First Name,Last Name"];
+    for (let i = 0; i < 20; i++) lines.push(`s${i}@example.com,F${i},L${i}`);
+    const fileId = await receive(s, "users.csv", `${lines.join("\n")}\n`);
+    await runToEnd(s, fileId, { batchRows: 10, sliceRows: 1000 });
+    const run = await runOf(fileId);
+    expect(run.status).toBe("applied");
+    expect(run.counts).toMatchObject({ rows: 20, created: 20 });
+    const steps = await env.DB.prepare("SELECT count(*) AS n FROM import_steps WHERE run_id = ?")
+      .bind(run.id)
+      .first<{ n: number }>();
+    expect(steps?.n).toBe(7);
+    expect((await peopleOf(s.t.accountId)).filter((p) => String(p.email).startsWith("s"))).toHaveLength(20);
+  });
+
   it("ends in the same state and report when a message is delivered twice", async () => {
     const s = await setup();
     const fileId = await receive(s, "users.csv", bigFile(120));

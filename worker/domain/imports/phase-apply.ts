@@ -1,20 +1,24 @@
 import type { Deps } from "../deps.ts";
 import type { ApplyArgs, ImportKind } from "./kinds.ts";
 import type { SliceOptions, StepOutcome } from "./phase-parse.ts";
-import { type Checkpoint, commitStep, type Phase, type RunContext } from "./run-state.ts";
+import { type Checkpoint, commitStep, moveOn, type Phase, type RunContext } from "./run-state.ts";
 
 const END = Number.MAX_SAFE_INTEGER;
 
-/** The last row number of the next `batchRows` rows to apply after `cursor` (END when fewer remain). */
+/**
+ * The last row number of the next `batchRows` rows to apply after `cursor`, or END when no row
+ * follows them: the range that takes the last rows is also the last step, even when they are
+ * exactly `batchRows`.
+ */
 async function rangeEnd(d1: D1Database, runId: string, cursor: number, batchRows: number) {
-  const row = await d1
+  const { results } = await d1
     .prepare(
       `SELECT row_number FROM import_rows WHERE run_id = ? AND row_number > ? AND action IN ('create', 'update')
-       ORDER BY row_number LIMIT 1 OFFSET ?`,
+       ORDER BY row_number LIMIT 2 OFFSET ?`,
     )
     .bind(runId, cursor, batchRows - 1)
-    .first<{ row_number: number }>();
-  return row?.row_number ?? END;
+    .all<{ row_number: number }>();
+  return results.length === 2 ? (results[0] as { row_number: number }).row_number : END;
 }
 
 /**
@@ -60,8 +64,7 @@ export async function approversPhase(deps: Deps, ctx: RunContext, kind: ImportKi
   // Only a file with an Approver Email column has approvers to resolve.
   if (kind.resolvesAfterApply && ctx.checkpoint.columns?.includes("approverEmail"))
     return rangePhase(deps, ctx, kind, opts, kind.resolveStatements, "deactivate");
-  const checkpoint: Checkpoint = { ...ctx.checkpoint, seq: ctx.checkpoint.seq + 1, phase: "deactivate" };
-  return { rows: 0, stopped: !(await commitStep(deps, ctx, [], { checkpoint, counts: ctx.counts })) };
+  return moveOn(ctx, "deactivate");
 }
 
 /** Full sync: deactivates records absent from the file, `batchRows` at a time (nothing to do under upsert). */
@@ -71,21 +74,19 @@ export async function deactivatePhase(
   kind: ImportKind,
   opts: SliceOptions,
 ): Promise<StepOutcome> {
+  if (ctx.delivery.syncMode !== "full_sync") return moveOn(ctx, "finish");
   const d1 = deps.db.$client;
   const checkpoint: Checkpoint = { ...ctx.checkpoint, seq: ctx.checkpoint.seq + 1 };
-  const writes: D1PreparedStatement[] = [];
-  if (ctx.delivery.syncMode === "full_sync") {
-    const remaining = await d1
-      .prepare(`SELECT count(*) AS n FROM (${kind.absentIdsSql} LIMIT ?3)`)
-      .bind(ctx.run.accountId, ctx.run.id, opts.batchRows + 1)
-      .first<{ n: number }>();
-    writes.push(
-      d1
-        .prepare(`UPDATE ${kind.tableName} SET active = 0, updated_at = ?4 WHERE id IN (${kind.absentIdsSql} LIMIT ?3)`)
-        .bind(ctx.run.accountId, ctx.run.id, opts.batchRows, deps.now()),
-    );
-    if ((remaining?.n ?? 0) <= opts.batchRows) checkpoint.phase = "finish";
-  } else checkpoint.phase = "finish";
+  const remaining = await d1
+    .prepare(`SELECT count(*) AS n FROM (${kind.absentIdsSql} LIMIT ?3)`)
+    .bind(ctx.run.accountId, ctx.run.id, opts.batchRows + 1)
+    .first<{ n: number }>();
+  const writes = [
+    d1
+      .prepare(`UPDATE ${kind.tableName} SET active = 0, updated_at = ?4 WHERE id IN (${kind.absentIdsSql} LIMIT ?3)`)
+      .bind(ctx.run.accountId, ctx.run.id, opts.batchRows, deps.now()),
+  ];
+  if ((remaining?.n ?? 0) <= opts.batchRows) checkpoint.phase = "finish";
   const ok = await commitStep(deps, ctx, writes, { checkpoint, counts: ctx.counts });
   return { rows: opts.batchRows, stopped: !ok };
 }

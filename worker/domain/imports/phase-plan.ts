@@ -5,7 +5,7 @@ import { quoteFromFile, rejectFile } from "./header.ts";
 import type { ImportKind, PlanRow } from "./kinds.ts";
 import type { StepOutcome } from "./phase-parse.ts";
 import type { RowValues } from "./row-validator.ts";
-import { type Checkpoint, type Counts, commitStep, type RunContext } from "./run-state.ts";
+import { type Checkpoint, type Counts, commitStep, moveOn, type RunContext } from "./run-state.ts";
 import { errorStatements, type RowError, type StagedRow } from "./staging.ts";
 
 /** Ragged rows beyond this many (or 1% of the rows, if more) mean the file is not read as its author meant. */
@@ -159,8 +159,10 @@ async function rejectWholeFile(d1: D1Database, ctx: RunContext, kind: ImportKind
  * that would deactivate more than the delivery's threshold is held for an admin.
  */
 export async function decidePhase(deps: Deps, ctx: RunContext, kind: ImportKind): Promise<StepOutcome> {
-  const d1 = deps.db.$client;
   const fullSync = ctx.delivery.syncMode === "full_sync";
+  // An upsert of a real file has nothing to decide: it is applied.
+  if (!fullSync && !ctx.run.isTest) return moveOn(ctx, "apply", 0);
+  const d1 = deps.db.$client;
   const counts: Counts = { ...ctx.counts };
   const checkpoint: Checkpoint = { ...ctx.checkpoint, seq: ctx.checkpoint.seq + 1, phase: "apply", cursor: 0 };
   let status: "running" | "held" | "tested" = ctx.run.isTest ? "tested" : "running";

@@ -231,6 +231,15 @@ export async function commitStep(
   return true;
 }
 
+/**
+ * A phase with nothing to write moves on without a step of its own: the next step commits the
+ * new phase along with its own writes, and a replay after a crash in between decides the same.
+ */
+export function moveOn(ctx: RunContext, phase: Phase, cursor = ctx.checkpoint.cursor) {
+  ctx.checkpoint = { ...ctx.checkpoint, phase, cursor };
+  return { rows: 0, stopped: false };
+}
+
 /** The ids a run's webhook events carry. */
 export function outcomeRun(ctx: Pick<RunContext, "run">) {
   return {
