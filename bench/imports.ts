@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import { http, type Stack, startStack } from "../test/stack.ts";
 import { sampleGrowth } from "./proc.ts";
 import type { Row } from "./report.ts";
-import { openSqliteFloor } from "./sqlite-floor.ts";
+import type { SqliteFloor } from "./sqlite-floor.ts";
 
 const HEADER = "Email,First Name,Last Name,Employee Number,Department,Cost Centre,Role,Active";
 const POLL_MS = 100;
@@ -210,12 +210,18 @@ const fmt = (n: number) => Math.round(n).toLocaleString("en");
 export async function importRows(sizes = importSizes()): Promise<Row[]> {
   log("import row: starting a fresh stack");
   const s = await startImportStack();
-  const sqlite = openSqliteFloor();
+  // better-sqlite3 is an optional dependency (a native build): without it only the reference rows go.
+  const sqlite: SqliteFloor | null = await import("./sqlite-floor.ts")
+    .then((m) => m.openSqliteFloor())
+    .catch((err: Error) => {
+      log(`import row: no bare-SQLite reference (better-sqlite3 did not load: ${err.message})`);
+      return null;
+    });
   try {
     // Warm the isolate, the queue consumer and the prepared statements.
     await floorRun(s, 110, "warmfloor");
     await importRun(s, 100, "warmimport");
-    await sqlite.run(110, "warmsqlite");
+    await sqlite?.run(110, "warmsqlite");
     const rows: Row[] = [];
     const references: Row[] = [];
     for (const n of sizes) {
@@ -227,8 +233,6 @@ export async function importRows(sizes = importSizes()): Promise<Row[]> {
       const workerd = sampleGrowth(s.stack.worker.process.pid as number, "workerd");
       const imp = await importRun(s, n, `imp${n}`);
       const memory = workerd.stop();
-      log(`import row: bare SQLite reference, ${fmt(n)} rows`);
-      const bareMs = await sqlite.run(n, `sql${n}`);
       const floorRps = n / (floor.ms / 1000);
       // The issue's measure: from the queue message (the consumer taking it: the run's startedAt) to
       // applied (finishedAt), on the Worker's clock. The client's 202 → applied adds local queue
@@ -261,6 +265,9 @@ export async function importRows(sizes = importSizes()): Promise<Row[]> {
             ? `workerd RSS ${fmt(memory.idleMb)} → ${fmt(memory.peakMb)} MB during upload and import (+${fmt(memory.peakMb - memory.idleMb)} MB: the whole runtime, an upper bound on the isolate)`
             : "workerd RSS not found"),
       });
+      if (!sqlite) continue;
+      log(`import row: bare SQLite reference, ${fmt(n)} rows`);
+      const bareMs = await sqlite.run(n, `sql${n}`);
       const bareRps = n / (bareMs / 1000);
       references.push({
         id: `7ref${sizes.length > 1 ? String.fromCharCode(97 + references.length) : ""}`,
@@ -280,7 +287,7 @@ export async function importRows(sizes = importSizes()): Promise<Row[]> {
     console.error(`--- wrangler dev output (tail) ---\n${s.stack.worker.output().slice(-4000)}`);
     throw err;
   } finally {
-    sqlite.close();
+    sqlite?.close();
     await s.stack.stop();
   }
 }
