@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { freePort, type RelayRuntime, type Started, startRelay } from "../scripts/lib/stack.ts";
-import { http, type Stack, startStack } from "../test/stack.ts";
+import { http, type Stack, setUpAdmin, startStack } from "../test/stack.ts";
 import { type RelayProcess, startRelayProcess } from "./relay-process.ts";
 
 export interface BenchStack {
@@ -24,25 +24,14 @@ export interface BenchStack {
 export async function startBenchStack(publicKey: string): Promise<BenchStack> {
   const stack = await startStack();
   try {
-    const adminPassword = "benchmark admin password";
-    const setup = await http(stack.url, "POST", "/api/v1/setup", {
-      json: {
-        accountName: "Bench Co",
-        timeZone: "UTC",
-        admin: { email: "bench@bench.example", firstName: "Bench", lastName: "Mark", password: adminPassword },
-      },
+    const { auth: headers } = await setUpAdmin(stack.url, {
+      accountName: "Bench Co",
+      email: "bench@bench.example",
+      firstName: "Bench",
+      lastName: "Mark",
+      password: "benchmark admin password",
+      keyName: "bench",
     });
-    if (setup.status >= 300) throw new Error(`setup: ${setup.status} ${JSON.stringify(setup.body)}`);
-    const login = await http(stack.url, "POST", "/api/v1/sessions", {
-      json: { email: "bench@bench.example", password: adminPassword },
-    });
-    const session = {
-      cookie: (login.headers.get("set-cookie") ?? "").split(";")[0] ?? "",
-      "x-csrf-token": login.body.csrfToken,
-    };
-    const key = await http(stack.url, "POST", "/api/v1/api-keys", { headers: session, json: { name: "bench" } });
-    if (key.status >= 300) throw new Error(`api key: ${key.status} ${JSON.stringify(key.body)}`);
-    const headers = { authorization: `Bearer ${key.body.key}` };
     const addDelivery = async () => {
       const created = await http(stack.url, "POST", "/api/v1/deliveries", { headers, json: { kind: "user_sync" } });
       if (created.status >= 300) throw new Error(`delivery: ${created.status} ${JSON.stringify(created.body)}`);

@@ -13,7 +13,7 @@
  * Standalone: `node_modules/.bin/tsx bench/imports.ts` prints the rows and the phase timings.
  */
 import { fileURLToPath } from "node:url";
-import { http, type Stack, startStack } from "../test/stack.ts";
+import { http, type Stack, setUpAdmin, startStack } from "../test/stack.ts";
 import { sampleGrowth } from "./proc.ts";
 import type { Row } from "./report.ts";
 import type { SqliteFloor } from "./sqlite-floor.ts";
@@ -62,28 +62,14 @@ export async function startImportStack(): Promise<ImportStack> {
   const stack = await startStack();
   try {
     const password = "benchmark admin password";
-    await must(
-      http(stack.url, "POST", "/api/v1/setup", {
-        json: {
-          accountName: "Bench Import",
-          timeZone: "UTC",
-          admin: { email: "bench@bench.example", firstName: "Bench", lastName: "Mark", password },
-        },
-      }),
-      "setup",
-    );
-    const login = await http(stack.url, "POST", "/api/v1/sessions", {
-      json: { email: "bench@bench.example", password },
+    const { auth: headers } = await setUpAdmin(stack.url, {
+      accountName: "Bench Import",
+      email: "bench@bench.example",
+      firstName: "Bench",
+      lastName: "Mark",
+      password,
+      keyName: "bench",
     });
-    const session = {
-      cookie: (login.headers.get("set-cookie") ?? "").split(";")[0] ?? "",
-      "x-csrf-token": login.body.csrfToken,
-    };
-    const key = await must(
-      http(stack.url, "POST", "/api/v1/api-keys", { headers: session, json: { name: "bench" } }),
-      "api key",
-    );
-    const headers = { authorization: `Bearer ${key.key}` };
     const created = await must(
       http(stack.url, "POST", "/api/v1/deliveries", { headers, json: { kind: "user_sync" } }),
       "delivery",

@@ -9,7 +9,7 @@ import type { BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT } from "../scripts/lib/stack.ts";
 import { launchBrowser } from "./browser.ts";
-import { http, type Stack, startStack } from "./stack.ts";
+import { http, type Stack, setUpAdmin, startStack } from "./stack.ts";
 
 /** Screenshots land here (gitignored), as test artifacts. */
 const ARTIFACTS = process.env.SLUICE_ARTIFACTS ?? join(ROOT, "test-artifacts");
@@ -20,21 +20,14 @@ let deliveryId: string;
 
 beforeAll(async () => {
   stack = await startStack();
-  const password = "integrator e2e password";
-  await http(stack.url, "POST", "/api/v1/setup", {
-    json: {
-      accountName: "Integrator Co",
-      timeZone: "UTC",
-      admin: { email: "i@int.example", firstName: "I", lastName: "N", password },
-    },
-  });
-  const login = await http(stack.url, "POST", "/api/v1/sessions", { json: { email: "i@int.example", password } });
-  const session = {
-    cookie: (login.headers.get("set-cookie") ?? "").split(";")[0] ?? "",
-    "x-csrf-token": login.body.csrfToken,
-  };
-  const key = await http(stack.url, "POST", "/api/v1/api-keys", { headers: session, json: { name: "hr-system" } });
-  auth = { authorization: `Bearer ${key.body.key}` };
+  ({ auth } = await setUpAdmin(stack.url, {
+    accountName: "Integrator Co",
+    email: "i@int.example",
+    firstName: "I",
+    lastName: "N",
+    password: "integrator e2e password",
+    keyName: "hr-system",
+  }));
   deliveryId = (await http(stack.url, "POST", "/api/v1/deliveries", { headers: auth, json: { kind: "user_sync" } }))
     .body.delivery.id;
 });

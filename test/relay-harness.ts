@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { processTree, sampleRss } from "../bench/proc.ts";
 import { freePort, type Started, startRelay } from "../scripts/lib/stack.ts";
 import { type SftpResult, sftp } from "./sftp-client.ts";
-import { type Stack, startStack } from "./stack.ts";
+import { type Stack, setUpAdmin, startStack } from "./stack.ts";
 import { WorkerProxy } from "./worker-proxy.ts";
 
 export const MiB = 1024 * 1024;
@@ -122,23 +122,14 @@ async function harness(
   opts: { relayEnv?: Record<string, string> },
 ): Promise<RelayHarness> {
   const dir = stack.dir;
-  const adminPassword = "relay fault tests admin password";
-  await call(stack.url, "POST", "/api/v1/setup", {
-    json: {
-      accountName: "Faults Co",
-      timeZone: "UTC",
-      admin: { email: "f@faults.example", firstName: "F", lastName: "T", password: adminPassword },
-    },
+  const { auth } = await setUpAdmin(stack.url, {
+    accountName: "Faults Co",
+    email: "f@faults.example",
+    firstName: "F",
+    lastName: "T",
+    password: "relay fault tests admin password",
+    keyName: "faults",
   });
-  const login = await call(stack.url, "POST", "/api/v1/sessions", {
-    json: { email: "f@faults.example", password: adminPassword },
-  });
-  const session = {
-    cookie: (login.headers.get("set-cookie") ?? "").split(";")[0] ?? "",
-    "x-csrf-token": login.body.csrfToken,
-  };
-  const key = await call(stack.url, "POST", "/api/v1/api-keys", { headers: session, json: { name: "faults" } });
-  const auth = { authorization: `Bearer ${key.body.key}` };
 
   const port = await freePort();
   let relay: Started | undefined;

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, type RelayRuntime, type Started, startRelay } from "../scripts/lib/stack.ts";
 import { sftp } from "./sftp-client.ts";
-import { http, type Stack, startStack } from "./stack.ts";
+import { http, type Stack, setUpAdmin, startStack } from "./stack.ts";
 
 const MiB = 1024 * 1024;
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
@@ -41,23 +41,14 @@ describe.each<RelayRuntime>(["node", "deno"])("SFTP through the relay on %s into
   beforeAll(async () => {
     stack = await startStack();
     dir = stack.dir;
-    const pw = "relay e2e admin password";
-    await http(stack.url, "POST", "/api/v1/setup", {
-      json: {
-        accountName: "Relay Co",
-        timeZone: "UTC",
-        admin: { email: "a@relay.example", firstName: "A", lastName: "B", password: pw },
-      },
-    });
-    const login = await http(stack.url, "POST", "/api/v1/sessions", {
-      json: { email: "a@relay.example", password: pw },
-    });
-    const session = {
-      cookie: (login.headers.get("set-cookie") ?? "").split(";")[0] ?? "",
-      "x-csrf-token": login.body.csrfToken,
-    };
-    const key = await http(stack.url, "POST", "/api/v1/api-keys", { headers: session, json: { name: "e2e" } });
-    auth = { authorization: `Bearer ${key.body.key}` };
+    ({ auth } = await setUpAdmin(stack.url, {
+      accountName: "Relay Co",
+      email: "a@relay.example",
+      firstName: "A",
+      lastName: "B",
+      password: "relay e2e admin password",
+      keyName: "e2e",
+    }));
     const created = await api("POST", "/api/v1/deliveries", { kind: "user_sync" });
     deliveryId = created.body.delivery.id;
     username = created.body.credentials.username;

@@ -94,3 +94,57 @@ export async function http(
   } catch {}
   return { status: res.status, headers: res.headers, body };
 }
+
+export interface Admin {
+  /** The signed-in admin's session: cookie and CSRF token, for session-only routes. */
+  session: Record<string, string>;
+  /** `Authorization: Bearer <key>` of an API key the admin created. */
+  auth: Record<string, string>;
+}
+
+/**
+ * First-run setup of a fresh stack (account and admin), the admin signed in, and an API key named
+ * `keyName` created with that session. Throws with the reply when a step is refused.
+ */
+export async function setUpAdmin(
+  base: string,
+  opts: {
+    accountName: string;
+    email: string;
+    password: string;
+    keyName: string;
+    timeZone?: string;
+    firstName?: string;
+    lastName?: string;
+  },
+): Promise<Admin> {
+  const must = async (reply: Promise<Reply>, what: string) => {
+    const r = await reply;
+    if (r.status >= 300) throw new Error(`${what}: ${r.status} ${JSON.stringify(r.body)}`);
+    return r;
+  };
+  const { firstName = "Ada", lastName = "Admin" } = opts;
+  await must(
+    http(base, "POST", "/api/v1/setup", {
+      json: {
+        accountName: opts.accountName,
+        timeZone: opts.timeZone ?? "UTC",
+        admin: { email: opts.email, firstName, lastName, password: opts.password },
+      },
+    }),
+    "setup",
+  );
+  const login = await must(
+    http(base, "POST", "/api/v1/sessions", { json: { email: opts.email, password: opts.password } }),
+    "sign in",
+  );
+  const session = {
+    cookie: (login.headers.get("set-cookie") ?? "").split(";")[0] ?? "",
+    "x-csrf-token": login.body.csrfToken as string,
+  };
+  const key = await must(
+    http(base, "POST", "/api/v1/api-keys", { headers: session, json: { name: opts.keyName } }),
+    "API key",
+  );
+  return { session, auth: { authorization: `Bearer ${key.body.key}` } };
+}
