@@ -29,7 +29,7 @@ export function newId(
 /**
  * Random bytes for bulk ids, drawn from the CSPRNG a few kilobytes at a time: one
  * `getRandomValues` call per id cost more than validating the row the id is for
- * (~6 µs; a million-row import makes a million ids). Ids are not secrets.
+ * (~6 µs in Node; a million-row import makes a million ids). Ids are not secrets.
  */
 const pool = new Uint8Array(8192);
 let poolAt = pool.length;
@@ -43,6 +43,10 @@ function pooledBase32(length: number): string {
   for (let i = 0; i < length; i++) s += SORTED32[(pool[poolAt++] as number) & 31];
   return s;
 }
+
+/** The encoded time of the last id made (workerd's clock stands still between I/O: many ids share it). */
+let lastMs = -1;
+let lastTime = "";
 
 /**
  * Like `newId`, but ids made later sort later: 10 characters of the time in
@@ -59,7 +63,3 @@ export function newSortableId(prefix: "per" | "prj", now = Date.now()) {
   }
   return `${prefix}_${lastTime}${pooledBase32(10)}`;
 }
-
-/** The encoded time of the last id made (workerd's clock stands still between I/O: many ids share it). */
-let lastMs = -1;
-let lastTime = "";
