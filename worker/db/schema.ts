@@ -460,7 +460,7 @@ export const importRows = sqliteTable(
     uniqueValue: text("unique_value"),
     /** The id a created record gets, chosen once so a replay cannot create another. */
     newId: text("new_id").notNull(),
-    /** Only the columns the row changes; `null` clears a value. */
+    /** The row's values as a JSON array of slots (see `stagedData` in domain/imports/staging.ts). */
     data: text("data").notNull(),
     action: text("action", { enum: ["pending", "error", "create", "update", "unchanged"] }).notNull(),
   },

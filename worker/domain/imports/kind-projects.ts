@@ -1,7 +1,7 @@
 import { selectIn } from "./d1-bulk.ts";
-import { type Existing, type ImportKind, jsonValue, keepOr } from "./kinds.ts";
+import type { Existing, ImportKind } from "./kinds.ts";
 import { projectColumns } from "./project-columns.ts";
-import type { RowError } from "./staging.ts";
+import { type RowError, stagedData } from "./staging.ts";
 
 interface ProjectRow {
   id: string;
@@ -15,13 +15,18 @@ interface ProjectRow {
   approver_email: string | null;
 }
 
+/** Slots of a staged row's data (a stored format: append only, see `stagedData`). */
+const staged = stagedData(["name", "client", "active", "startDate", "endDate", "billable", "approverEmail"]);
+const { value, keepOr } = staged;
+
 const ROWS = "FROM import_rows r WHERE r.run_id = ?2 AND r.row_number > ?4 AND r.row_number <= ?5";
-const approverId = `(SELECT ap.id FROM people ap WHERE ap.account_id = ?1 AND ap.email = ${jsonValue("approverEmail")})`;
+const approverId = `(SELECT ap.id FROM people ap WHERE ap.account_id = ?1 AND ap.email = ${value("approverEmail")})`;
 
 /** Project Sync: projects by Project Code; Approver Email must already be a user. */
 export const projectsKind: ImportKind = {
   table: projectColumns,
   idPrefix: "prj",
+  staged,
   resolvesAfterApply: false,
   uniqueColumn: null,
   tableName: "projects",
@@ -99,8 +104,8 @@ export const projectsKind: ImportKind = {
     const create = d1.prepare(
       `INSERT INTO projects (id, account_id, code, name, client, active, start_date, end_date, billable, approver_id,
          created_at, updated_at)
-       SELECT r.new_id, ?1, r.key, ${jsonValue("name")}, ${jsonValue("client")}, coalesce(${jsonValue("active")}, 1),
-         ${jsonValue("startDate")}, ${jsonValue("endDate")}, ${jsonValue("billable")}, ${approverId}, ?3, ?3
+       SELECT r.new_id, ?1, r.key, ${value("name")}, ${value("client")}, coalesce(${value("active")}, 1),
+         ${value("startDate")}, ${value("endDate")}, ${value("billable")}, ${approverId}, ?3, ?3
        ${ROWS} AND r.action = 'create'
        ON CONFLICT DO NOTHING`,
     );
@@ -112,7 +117,7 @@ export const projectsKind: ImportKind = {
          start_date = ${keepOr("startDate", "projects", "start_date")},
          end_date = ${keepOr("endDate", "projects", "end_date")},
          billable = ${keepOr("billable", "projects", "billable")},
-         approver_id = CASE WHEN json_type(r.data, '$.approverEmail') IS NULL THEN projects.approver_id ELSE ${approverId} END,
+         approver_id = CASE WHEN ${staged.given("approverEmail")} THEN ${approverId} ELSE projects.approver_id END,
          updated_at = ?3
        ${ROWS} AND r.action = 'update' AND projects.account_id = ?1 AND projects.code = r.key`,
     );

@@ -1,7 +1,7 @@
 import { selectIn } from "./d1-bulk.ts";
-import { type Existing, type ImportKind, jsonValue, keepOr } from "./kinds.ts";
+import type { Existing, ImportKind } from "./kinds.ts";
 import type { RowValues } from "./row-validator.ts";
-import type { RowError } from "./staging.ts";
+import { type RowError, stagedData } from "./staging.ts";
 import { userColumns } from "./user-columns.ts";
 
 interface PersonRow {
@@ -18,12 +18,27 @@ interface PersonRow {
   approver_email: string | null;
 }
 
+/** Slots of a staged row's data (a stored format: append only, see `stagedData`). */
+const staged = stagedData([
+  "firstName",
+  "lastName",
+  "employeeNumber",
+  "department",
+  "costCentre",
+  "approverEmail",
+  "role",
+  "active",
+  "leaveDate",
+]);
+const { value, keepOr } = staged;
+
 const ROWS = "FROM import_rows r WHERE r.run_id = ?2 AND r.row_number > ?4 AND r.row_number <= ?5";
 
 /** User Sync: people by lower-cased Email; Employee Number unique; approvers resolved after all upserts. */
 export const usersKind: ImportKind = {
   table: userColumns,
   idPrefix: "per",
+  staged,
   resolvesAfterApply: true,
   uniqueColumn: "employeeNumber",
   tableName: "people",
@@ -109,14 +124,14 @@ export const usersKind: ImportKind = {
         AND r.unique_value IS NOT NULL)
     WHERE first < row_number
     UNION ALL
-    SELECT r.row_number, r.action, 'Approver Email', 'is not an existing user nor a user in this file',
-      r.data ->> '$.approverEmail'
-    FROM import_rows r
-    WHERE r.run_id = ?2 AND r.row_number > ?3 AND r.row_number <= ?4 AND r.action <> 'error'
-      AND json_type(r.data, '$.approverEmail') = 'text'
-      AND NOT EXISTS (SELECT 1 FROM people p WHERE p.account_id = ?1 AND p.email = r.data ->> '$.approverEmail')
+    SELECT row_number, action, 'Approver Email', 'is not an existing user nor a user in this file', approver
+    FROM (SELECT r.row_number, r.action, ${value("approverEmail")} AS approver
+      FROM import_rows r
+      WHERE r.run_id = ?2 AND r.row_number > ?3 AND r.row_number <= ?4 AND r.action <> 'error')
+    WHERE approver IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM people p WHERE p.account_id = ?1 AND p.email = approver)
       AND NOT EXISTS (SELECT 1 FROM import_rows o INDEXED BY import_rows_key
-        WHERE o.run_id = ?2 AND o.key = r.data ->> '$.approverEmail' AND o.action <> 'error')
+        WHERE o.run_id = ?2 AND o.key = approver AND o.action <> 'error')
     ORDER BY 1`,
 
   effective(merged, today): RowValues {
@@ -130,10 +145,10 @@ export const usersKind: ImportKind = {
     const create = d1.prepare(
       `INSERT INTO people (id, account_id, email, first_name, last_name, employee_number, department, cost_centre,
          role, active, leave_date, source, created_at, updated_at)
-       SELECT r.new_id, ?1, r.key, ${jsonValue("firstName")}, ${jsonValue("lastName")}, ${jsonValue("employeeNumber")},
-         ${jsonValue("department")}, ${jsonValue("costCentre")}, coalesce(${jsonValue("role")}, 'claimant'),
-         CASE WHEN ${jsonValue("leaveDate")} < ?6 THEN 0 ELSE coalesce(${jsonValue("active")}, 1) END,
-         ${jsonValue("leaveDate")}, 'sync', ?3, ?3
+       SELECT r.new_id, ?1, r.key, ${value("firstName")}, ${value("lastName")}, ${value("employeeNumber")},
+         ${value("department")}, ${value("costCentre")}, coalesce(${value("role")}, 'claimant'),
+         CASE WHEN ${value("leaveDate")} < ?6 THEN 0 ELSE coalesce(${value("active")}, 1) END,
+         ${value("leaveDate")}, 'sync', ?3, ?3
        ${ROWS} AND r.action = 'create'
        ON CONFLICT DO NOTHING`,
     );
@@ -159,8 +174,8 @@ export const usersKind: ImportKind = {
       d1
         .prepare(
           `UPDATE people SET approver_id =
-             (SELECT ap.id FROM people ap WHERE ap.account_id = ?1 AND ap.email = ${jsonValue("approverEmail")})
-           ${ROWS} AND r.action IN ('create', 'update') AND json_type(r.data, '$.approverEmail') IS NOT NULL
+             (SELECT ap.id FROM people ap WHERE ap.account_id = ?1 AND ap.email = ${value("approverEmail")})
+           ${ROWS} AND r.action IN ('create', 'update') AND ${staged.given("approverEmail")}
              AND people.account_id = ?1 AND people.email = r.key`,
         )
         .bind(a.accountId, a.runId, a.now, a.from, a.to),

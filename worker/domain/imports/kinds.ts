@@ -1,6 +1,6 @@
 import type { ColumnTable } from "./columns.ts";
 import type { RowValues } from "./row-validator.ts";
-import type { RowError } from "./staging.ts";
+import type { RowError, StagedData } from "./staging.ts";
 
 /** A record as stored, in the import's terms (column ids, normalised values). */
 export interface Existing {
@@ -37,6 +37,8 @@ export interface ImportKind {
   idPrefix: "per" | "prj";
   /** A column besides the key whose values are unique within the account. */
   uniqueColumn: string | null;
+  /** How staged rows store their values (`import_rows.data`): see `stagedData`. */
+  staged: StagedData;
   /** Values of a record that does not exist yet. */
   defaults: RowValues;
   loadExisting(d1: D1Database, accountId: string, keys: string[]): Promise<Map<string, Existing>>;
@@ -71,8 +73,3 @@ export interface ImportKind {
   /** The table full sync deactivates in. */
   tableName: "people" | "projects";
 }
-
-export const jsonValue = (id: string) => `json_extract(r.data, '$.${id}')`;
-/** The row's value when the column is in the file, else the stored one (omitted columns are left unchanged). */
-export const keepOr = (id: string, table: string, column: string) =>
-  `CASE WHEN json_type(r.data, '$.${id}') IS NULL THEN ${table}.${column} ELSE ${jsonValue(id)} END`;

@@ -54,7 +54,7 @@ export async function rangePhase(
     phase: done ? nextPhase : ctx.checkpoint.phase,
   };
   const ok = await commitStep(deps, ctx, statements(d1, args), { checkpoint, counts: ctx.counts });
-  return { rows: opts.batchRows, stopped: !ok };
+  return { rows: 0, stopped: !ok };
 }
 
 export const applyPhase = (deps: Deps, ctx: RunContext, kind: ImportKind, opts: SliceOptions) =>
@@ -88,7 +88,7 @@ export async function deactivatePhase(
   ];
   if ((remaining?.n ?? 0) <= opts.batchRows) checkpoint.phase = "finish";
   const ok = await commitStep(deps, ctx, writes, { checkpoint, counts: ctx.counts });
-  return { rows: opts.batchRows, stopped: !ok };
+  return { rows: 0, stopped: !ok };
 }
 
 /** The run is applied: its counts are the plan's, so a replay reports the same. */

@@ -21,14 +21,27 @@ import { InvalidUtf8 } from "./text-decoding.ts";
 export interface SliceOptions {
   /** Rows per committed step (one atomic batch). */
   batchRows: number;
-  /** Rows per invocation before handing over to a continuation message. */
+  /** Rows read from the file per invocation (the Worker's CPU and memory) before a continuation message. */
   sliceRows: number;
+  /**
+   * Steps per invocation before a continuation message (D1 queries per invocation). Defaults to
+   * `sliceRows / batchRows`: every step then costs as much as a step of the parse.
+   */
+  maxSteps?: number;
 }
 
-/** How a phase run ended: more to do in this invocation, budget spent, or another delivery owns the run. */
+/**
+ * How a phase run ended: the rows it read from the file (only the parse reads), and whether it
+ * stopped because another delivery owns the run.
+ */
 export type StepOutcome = { rows: number; stopped: boolean };
 
-const isBlank = (fields: readonly string[]) => fields.every((f) => f.trim() === "");
+const isBlank = (fields: readonly string[]) => blankFrom(fields, 0);
+/** Whether every field from `start` on is blank (no copy of the rest: this runs for every row). */
+function blankFrom(fields: readonly string[], start: number) {
+  for (let i = start; i < fields.length; i++) if ((fields[i] as string).trim() !== "") return false;
+  return true;
+}
 // biome-ignore lint/suspicious/noControlCharactersInRegex: any byte above ASCII counts
 const NON_ASCII = /[^\u0000-\u007f]/;
 
@@ -79,7 +92,10 @@ export async function parsePhase(
         errors.push(...(await planned));
         if (checkpoint.phase === "parse" && batch.done) checkpoint.phase = "check";
         const header = columns.map((c) => c?.header ?? null);
-        const writes = [...stageStatements(d1, ctx.run, staged), ...errorStatements(d1, ctx.run, counts, errors)];
+        const writes = [
+          ...stageStatements(d1, ctx.run, kind.staged, staged),
+          ...errorStatements(d1, ctx.run, counts, errors),
+        ];
         const ok = await commitStep(deps, ctx, writes, {
           checkpoint,
           counts,
@@ -116,17 +132,14 @@ function validateRecords(
     if (isBlank(rec.fields)) continue;
     counts.rows++;
     if (checkAscii && !checkpoint.nonAscii && rec.fields.some((f) => NON_ASCII.test(f))) checkpoint.nonAscii = true;
-    const extra = rec.fields.slice(width);
-    const ragged = rec.fields.length < width || !isBlank(extra);
-    const rowErrors: RowError[] = [];
+    const ragged = rec.fields.length < width || !blankFrom(rec.fields, width);
     if (ragged) checkpoint.ragged++;
-    if (ragged || rec.quoteProblem) rowErrors.push({ rowNumber: rec.number, ...rowProblem(rec, ragged, width) });
+    const problem = ragged || rec.quoteProblem;
+    if (problem) errors.push({ rowNumber: rec.number, ...rowProblem(rec, ragged, width) });
     const result = validate(rec.fields);
-    if (!result.ok) for (const e of result.errors) rowErrors.push({ rowNumber: rec.number, ...e });
-    if (rowErrors.length) {
-      counts.skipped++;
-      errors.push(...rowErrors);
-    }
+    if (!result.ok) for (const e of result.errors) errors.push({ rowNumber: rec.number, ...e });
+    const failed = problem || !result.ok;
+    if (failed) counts.skipped++;
     if (result.key === null) continue;
     const values = result.ok ? result.values : {};
     const unique = kind.uniqueColumn ? values[kind.uniqueColumn] : null;
@@ -136,7 +149,7 @@ function validateRecords(
       uniqueValue: typeof unique === "string" ? unique : null,
       newId: newSortableId(kind.idPrefix),
       values,
-      action: rowErrors.length ? "error" : "pending",
+      action: failed ? "error" : "pending",
     });
   }
   return { staged, errors };

@@ -79,22 +79,21 @@ const countOf = { create: "created", update: "updated", unchanged: "unchanged" }
 export async function checkPhase(deps: Deps, ctx: RunContext, kind: ImportKind): Promise<StepOutcome> {
   const d1 = deps.db.$client;
   const from = ctx.checkpoint.cursor;
-  if (from === 0) await rejectWholeFile(d1, ctx, kind);
-  const last = await d1
-    .prepare("SELECT max(row_number) AS n FROM import_rows WHERE run_id = ?")
-    .bind(ctx.run.id)
-    .first<{ n: number | null }>();
   const to = from + CHECK_SPAN;
-  const done = to >= (last?.n ?? 0);
+  // Every record of the file has been read: the last one's number bounds the staged rows.
+  const done = to >= ctx.checkpoint.read.recordsRead;
+  if (from === 0) rejectRagged(ctx);
+  const reads: D1PreparedStatement[] = [];
+  if (from === 0) reads.push(duplicateKeys(d1, ctx.run.id));
+  if (kind.fileChecksSql) reads.push(d1.prepare(kind.fileChecksSql).bind(ctx.run.accountId, ctx.run.id, from, to));
+  const results = reads.length ? await d1.batch(reads) : [];
+  if (from === 0) rejectDuplicateKeys(kind, results.shift()?.results as DuplicateKey[]);
   const counts: Counts = { ...ctx.counts };
   const writes: D1PreparedStatement[] = [];
   if (kind.fileChecksSql) {
-    const { results } = await d1
-      .prepare(kind.fileChecksSql)
-      .bind(ctx.run.accountId, ctx.run.id, from, to)
-      .all<{ row_number: number; action: string; column: string; reason: string; value: string | null }>();
+    const failed = results.shift()?.results as FailedCheck[];
     const skipped = new Set<number>();
-    for (const r of results) {
+    for (const r of failed) {
       if (skipped.has(r.row_number)) continue;
       skipped.add(r.row_number);
       const counted = countOf[r.action as keyof typeof countOf];
@@ -112,7 +111,7 @@ export async function checkPhase(deps: Deps, ctx: RunContext, kind: ImportKind):
         d1,
         ctx.run,
         counts,
-        results.map((r) => ({ rowNumber: r.row_number, column: r.column, reason: r.reason, value: r.value })),
+        failed.map((r) => ({ rowNumber: r.row_number, column: r.column, reason: r.reason, value: r.value })),
       ),
     );
   }
@@ -123,10 +122,13 @@ export async function checkPhase(deps: Deps, ctx: RunContext, kind: ImportKind):
     phase: done ? "decide" : "check",
   };
   const ok = await commitStep(deps, ctx, writes, { checkpoint, counts });
-  return { rows: Math.min(CHECK_SPAN, counts.rows), stopped: !ok };
+  return { rows: 0, stopped: !ok };
 }
 
-async function rejectWholeFile(d1: D1Database, ctx: RunContext, kind: ImportKind) {
+type FailedCheck = { row_number: number; action: string; column: string; reason: string; value: string | null };
+type DuplicateKey = { key: string; rows_list: string };
+
+function rejectRagged(ctx: RunContext) {
   const { ragged } = ctx.checkpoint;
   const tolerance = Math.max(RAGGED_TOLERANCE, Math.floor(ctx.counts.rows / 100));
   if (ragged > tolerance) {
@@ -134,24 +136,27 @@ async function rejectWholeFile(d1: D1Database, ctx: RunContext, kind: ImportKind
       `${ragged} rows have a different number of fields than the header (at most ${tolerance} are tolerated): check the delimiter and quoting`,
     );
   }
-  const dupes = await d1
+}
+
+const duplicateKeys = (d1: D1Database, runId: string) =>
+  d1
     .prepare(
       `SELECT key, group_concat(row_number) AS rows_list FROM import_rows WHERE run_id = ?
        GROUP BY key HAVING count(*) > 1 ORDER BY min(row_number) LIMIT 5`,
     )
-    .bind(ctx.run.id)
-    .all<{ key: string; rows_list: string }>();
-  if (dupes.results.length) {
-    const list = dupes.results.map((d) => {
-      const rows = d.rows_list
-        .split(",")
-        .map(Number)
-        .sort((a, b) => a - b);
-      const shown = rows.slice(0, 10).join(", ") + (rows.length > 10 ? ` and ${rows.length - 10} more` : "");
-      return `${quoteFromFile(d.key)} on rows ${shown}`;
-    });
-    throw rejectFile(`Duplicate ${keyColumn(kind.table).header} in the file: ${list.join("; ")}`);
-  }
+    .bind(runId);
+
+function rejectDuplicateKeys(kind: ImportKind, dupes: DuplicateKey[]) {
+  if (!dupes.length) return;
+  const list = dupes.map((d) => {
+    const rows = d.rows_list
+      .split(",")
+      .map(Number)
+      .sort((a, b) => a - b);
+    const shown = rows.slice(0, 10).join(", ") + (rows.length > 10 ? ` and ${rows.length - 10} more` : "");
+    return `${quoteFromFile(d.key)} on rows ${shown}`;
+  });
+  throw rejectFile(`Duplicate ${keyColumn(kind.table).header} in the file: ${list.join("; ")}`);
 }
 
 /**

@@ -3,7 +3,7 @@ import { schema } from "../../db/client.ts";
 import { AppError } from "../../errors.ts";
 import { auditInsert } from "../audit.ts";
 import type { Deps, Principal } from "../deps.ts";
-import type { SliceOptions, StepOutcome } from "./phase-parse.ts";
+import type { StepOutcome } from "./phase-parse.ts";
 import { findFileRun } from "./reports.ts";
 import { type Checkpoint, commitStep, emptyCounts, FINISHED, initialCheckpoint, type RunContext } from "./run-state.ts";
 
@@ -26,12 +26,7 @@ const deleteStaged = (d1: D1Database, runId: string, rows: number) =>
  * Clears what an earlier attempt left (staged rows, row errors), DELETE_ROWS
  * rows per step, then reads the file from the start.
  */
-export async function resetPhase(
-  deps: Deps,
-  ctx: RunContext,
-  _kind: unknown,
-  opts: SliceOptions,
-): Promise<StepOutcome> {
+export async function resetPhase(deps: Deps, ctx: RunContext): Promise<StepOutcome> {
   const d1 = deps.db.$client;
   const left = await d1
     .prepare("SELECT count(*) AS n FROM (SELECT 1 FROM import_rows WHERE run_id = ? LIMIT ?)")
@@ -44,7 +39,7 @@ export async function resetPhase(
     d1.prepare("DELETE FROM row_errors WHERE run_id = ? AND account_id = ?").bind(ctx.run.id, ctx.run.accountId),
   ];
   const ok = await commitStep(deps, ctx, writes, { checkpoint, counts: ctx.counts });
-  return { rows: Math.min(opts.sliceRows, DELETE_ROWS), stopped: !ok };
+  return { rows: 0, stopped: !ok };
 }
 
 const cannot = (why: string) => new AppError("conflict", why);

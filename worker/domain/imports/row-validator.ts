@@ -51,6 +51,31 @@ export function cellSchema(col: ColumnDef): z.ZodType<string | boolean> {
   }
 }
 
+type CellResult = { ok: true; value: string | boolean } | { ok: false; reason: string };
+type CellParser = (cell: string) => CellResult;
+
+/** Distinct cells remembered per column of a file. */
+const REMEMBERED_CELLS = 1000;
+
+/**
+ * Parses cells with `schema`, remembering the outcome for the first REMEMBERED_CELLS distinct
+ * cells: columns such as Role, Active or Department repeat a few values on every row, and zod
+ * then runs once per value rather than once per row.
+ */
+function cellParser(schema: z.ZodType<string | boolean>): CellParser {
+  const seen = new Map<string, CellResult>();
+  return (cell) => {
+    const known = seen.get(cell);
+    if (known) return known;
+    const parsed = schema.safeParse(cell);
+    const result: CellResult = parsed.success
+      ? { ok: true, value: parsed.data }
+      : { ok: false, reason: parsed.error.issues[0]?.message ?? "is invalid" };
+    if (seen.size < REMEMBERED_CELLS) seen.set(cell, result);
+    return result;
+  };
+}
+
 /** Rules across cells of one row, per kind; each returns errors naming a column. */
 type CrossRule = (values: RowValues, key: string) => CellError | null;
 
@@ -77,7 +102,7 @@ const crossRules: Record<ColumnTable["kind"], CrossRule[]> = {
  */
 export function rowValidator(table: ColumnTable, columns: readonly (ColumnDef | null)[]) {
   const present = columns.filter((c): c is ColumnDef => c !== null);
-  const schemas = columns.map((c) => (c ? cellSchema(c) : null));
+  const cells = columns.map((c) => (c ? cellParser(cellSchema(c)) : null));
   const keyIndex = columns.findIndex((c) => c?.key);
   const keyCol = columns[keyIndex];
   if (!keyCol || present.length === 0) throw new Error("the key column must be present");
@@ -98,9 +123,9 @@ export function rowValidator(table: ColumnTable, columns: readonly (ColumnDef | 
         if (col.blank === "clears") values[col.id] = null;
         continue;
       }
-      const parsed = (schemas[i] as z.ZodType<string | boolean>).safeParse(cell);
-      if (parsed.success) values[col.id] = parsed.data;
-      else errors.push({ column: col.header, reason: parsed.error.issues[0]?.message ?? "is invalid", value: cell });
+      const parsed = (cells[i] as CellParser)(cell);
+      if (parsed.ok) values[col.id] = parsed.value;
+      else errors.push({ column: col.header, reason: parsed.reason, value: cell });
     }
     if (errors.length) {
       const keyOk = !errors.some((e) => e.column === keyCol.header);

@@ -16,10 +16,13 @@ export const MAX_FILE_BYTES = 512 * 1024 * 1024;
 
 /**
  * Rows per atomic step and per invocation. A step of 5,000 rows stays well
- * under D1's statement and batch limits; 50,000 rows per invocation keeps each
- * queue delivery far from the CPU-time and queries-per-invocation limits.
+ * under D1's statement and batch limits; 50,000 rows read per invocation keeps
+ * each queue delivery far from the CPU-time and memory limits. The other phases
+ * cost the Worker next to nothing (their work is SQL over staging), so only
+ * their queries bound them: 80 steps of at most ~10 statements each stay under
+ * the 1,000 queries an invocation may make.
  */
-export const DEFAULT_SLICES: SliceOptions = { batchRows: 5000, sliceRows: 50_000 };
+export const DEFAULT_SLICES: SliceOptions = { batchRows: 5000, sliceRows: 50_000, maxSteps: 80 };
 
 export interface RunOptions extends SliceOptions {
   /** Test hook: called after every committed step; throwing simulates a crash. */
@@ -31,7 +34,7 @@ export type RunOutcome = "finished" | "continue" | "stopped" | "missing";
 type PhaseFn = (deps: Deps, ctx: RunContext, kind: ImportKind, opts: SliceOptions) => Promise<StepOutcome>;
 
 const phases: Record<Phase, PhaseFn> = {
-  reset: resetPhase,
+  reset: (deps, ctx) => resetPhase(deps, ctx),
   parse: parsePhase,
   check: (deps, ctx, kind) => checkPhase(deps, ctx, kind),
   decide: (deps, ctx, kind) => decidePhase(deps, ctx, kind),
@@ -56,17 +59,23 @@ export async function advanceImport(
   if (!ctx) return "missing";
   if (opts.afterCommit) ctx.afterCommit = opts.afterCommit;
   const kind = kindFor(ctx.delivery.kind);
-  let budget = 0;
+  const maxSteps = opts.maxSteps ?? Math.max(1, Math.ceil(opts.sliceRows / opts.batchRows));
+  let rowsRead = 0;
+  let steps = 0;
   try {
     if (ctx.file.size > MAX_FILE_BYTES) {
       throw rejectFile(`The file is larger than the ${MAX_FILE_BYTES / 1024 / 1024} MiB limit`);
     }
     for (;;) {
       if (FINISHED.has(ctx.run.status)) return "finished";
-      if (budget >= opts.sliceRows) return "continue";
+      if (rowsRead >= opts.sliceRows || steps >= maxSteps) return "continue";
+      const before = ctx.commits;
       const out = await phases[ctx.checkpoint.phase](deps, ctx, kind, opts);
       if (out.stopped) return "stopped";
-      budget += Math.max(out.rows, 1);
+      rowsRead += out.rows;
+      // A phase that moved on without a step of its own costs nothing (and saved nothing: the
+      // next step saves it), so ending the invocation there would only repeat it.
+      steps += ctx.commits - before;
     }
   } catch (err) {
     if (err instanceof AppError && err.code === "validation_failed") {

@@ -83,47 +83,51 @@ export interface RunContext {
   delivery: DeliveryRow;
   checkpoint: Checkpoint;
   counts: Counts;
+  /** Steps committed by this invocation. */
+  commits: number;
   /** Test hook: runs after each committed step (a throw here simulates a crash between steps). */
   afterCommit?: (seq: number) => void | Promise<void>;
 }
 
 /** The run of a file, created on first sight (one run per file: the unique index makes this race-safe). */
 export async function loadOrCreateRun(deps: Deps, accountId: string, fileId: string): Promise<RunContext | null> {
-  const [file] = await deps.db
-    .select()
-    .from(schema.receivedFiles)
-    .where(and(eq(schema.receivedFiles.id, fileId), eq(schema.receivedFiles.accountId, accountId)))
+  const { receivedFiles, deliveries, importRuns } = schema;
+  const [found] = await deps.db
+    .select({ file: receivedFiles, delivery: deliveries })
+    .from(receivedFiles)
+    .innerJoin(
+      deliveries,
+      and(eq(deliveries.id, receivedFiles.deliveryId), eq(deliveries.accountId, receivedFiles.accountId)),
+    )
+    .where(and(eq(receivedFiles.id, fileId), eq(receivedFiles.accountId, accountId)))
     .limit(1);
-  if (!file) return null;
-  const [delivery] = await deps.db
-    .select()
-    .from(schema.deliveries)
-    .where(and(eq(schema.deliveries.id, file.deliveryId), eq(schema.deliveries.accountId, accountId)))
-    .limit(1);
-  if (!delivery) return null;
+  if (!found) return null;
+  const { file, delivery } = found;
   const now = deps.now();
   // Made when the consumer first takes the file's message, which is when the import starts.
-  await deps.db
-    .insert(schema.importRuns)
-    .values({
-      id: newId("run"),
-      accountId,
-      fileId,
-      deliveryId: file.deliveryId,
-      status: "queued",
-      isTest: file.isTest,
-      checkpoint: initialCheckpoint() as unknown as Record<string, unknown>,
-      counts: emptyCounts() as unknown as Record<string, number>,
-      startedAt: now,
-      createdAt: now,
-      updatedAt: now,
-    })
-    .onConflictDoNothing();
-  const [run] = await deps.db
-    .select()
-    .from(schema.importRuns)
-    .where(and(eq(schema.importRuns.fileId, fileId), eq(schema.importRuns.accountId, accountId)))
-    .limit(1);
+  const [, [run]] = await deps.db.batch([
+    deps.db
+      .insert(importRuns)
+      .values({
+        id: newId("run"),
+        accountId,
+        fileId,
+        deliveryId: file.deliveryId,
+        status: "queued",
+        isTest: file.isTest,
+        checkpoint: initialCheckpoint() as unknown as Record<string, unknown>,
+        counts: emptyCounts() as unknown as Record<string, number>,
+        startedAt: now,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .onConflictDoNothing(),
+    deps.db
+      .select()
+      .from(importRuns)
+      .where(and(eq(importRuns.fileId, fileId), eq(importRuns.accountId, accountId)))
+      .limit(1),
+  ]);
   if (!run) return null;
   return {
     run,
@@ -131,6 +135,7 @@ export async function loadOrCreateRun(deps: Deps, accountId: string, fileId: str
     delivery,
     checkpoint: (run.checkpoint ?? initialCheckpoint()) as unknown as Checkpoint,
     counts: { ...emptyCounts(), ...(run.counts as Partial<Counts> | null) },
+    commits: 0,
   };
 }
 
@@ -226,6 +231,7 @@ export async function commitStep(
   if (summary) await enqueueByKeys(deps, run.accountId, [summary.key]);
   ctx.checkpoint = next.checkpoint;
   ctx.counts = next.counts;
+  ctx.commits++;
   ctx.run = { ...run, status, message, dialect: dialect ?? null, finishedAt, updatedAt: now };
   await ctx.afterCommit?.(next.checkpoint.seq);
   return true;

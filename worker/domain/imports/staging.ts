@@ -22,14 +22,53 @@ export interface StagedRow {
   action: "pending" | "error" | "create" | "update" | "unchanged" | "skipped";
 }
 
+/**
+ * How a staged row's values are stored: `import_rows.data` is a JSON array with one slot per
+ * column id of `slots` (the kind's `stagedColumns`), not an object keyed by id: SQLite stages it
+ * about twice as fast, and it is half the size. A slot holds the value, `null` when the row does
+ * not give the column (the stored value is kept), or `""` when a blank cell clears it (a value is
+ * trimmed and never empty). Trailing `null`s are left out.
+ *
+ * This is a stored format (a held run keeps its staged rows for days): slots are only ever
+ * appended, and a change of meaning needs a migration of `import_rows` (see migration 0006).
+ */
+export function stagedData(slots: readonly string[]) {
+  const at = (id: string) => {
+    const i = slots.indexOf(id);
+    if (i < 0) throw new Error(`column ${id} is not staged`);
+    return i;
+  };
+  const raw = (id: string) => `(r.data ->> ${at(id)})`;
+  return {
+    slots,
+    encode(values: RowValues): (string | boolean | null)[] {
+      const out = slots.map((id) => {
+        const v = values[id];
+        return v === undefined ? null : v === null ? "" : v;
+      });
+      while (out.length > 0 && out[out.length - 1] === null) out.pop();
+      return out;
+    },
+    /** SQL: the row's value of the column; NULL when it does not give one or clears it. */
+    value: (id: string) => `nullif(${raw(id)}, '')`,
+    /** SQL: whether the row gives the column (a value, or a blank that clears it). */
+    given: (id: string) => `${raw(id)} IS NOT NULL`,
+    /** SQL: the row's value when it gives the column, else the stored one (omitted columns are left unchanged). */
+    keepOr: (id: string, table: string, column: string) =>
+      `CASE WHEN ${raw(id)} IS NULL THEN ${table}.${column} ELSE nullif(${raw(id)}, '') END`,
+  };
+}
+
+export type StagedData = ReturnType<typeof stagedData>;
+
 /** Inserts for staged rows (`?1` run, `?2` account shared by every row). */
-export function stageStatements(d1: D1Database, run: RunRow, rows: readonly StagedRow[]) {
+export function stageStatements(d1: D1Database, run: RunRow, data: StagedData, rows: readonly StagedRow[]) {
   return jsonInsert(
     d1,
     "INSERT INTO import_rows (run_id, account_id, row_number, key, unique_value, new_id, data, action)",
     "?1, ?2, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value -> 4, j.value ->> 5",
     [run.id, run.accountId],
-    rows.map((r) => [r.rowNumber, r.key, r.uniqueValue, r.newId, r.values, r.action]),
+    rows.map((r) => [r.rowNumber, r.key, r.uniqueValue, r.newId, data.encode(r.values), r.action]),
   );
 }
 
