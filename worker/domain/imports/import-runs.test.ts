@@ -49,6 +49,28 @@ describe("import runs", () => {
     expect(run.counts.rows).toBe(1999);
   });
 
+  it("ends an invocation on rows read from the file, or on its step cap", { timeout: 60_000 }, async () => {
+    // 200 rows in steps of 20: the parse reads 80 rows per invocation; the 10 apply ranges and
+    // the other steps cost no rows, so only the step cap can end an invocation after the parse.
+    const s = await setup();
+    const generous = await receive(s, "a.csv", bigFile(200));
+    const { invocations } = await runToEnd(s, generous, { batchRows: 20, sliceRows: 80, maxSteps: 100 });
+    expect((await runOf(generous)).status).toBe("applied");
+    expect(invocations).toBe(3);
+
+    const other = await setup();
+    const capped = await receive(other, "a.csv", bigFile(200));
+    const few = await runToEnd(other, capped, { batchRows: 20, sliceRows: 80, maxSteps: 4 });
+    expect((await runOf(capped)).status).toBe("applied");
+    // Every invocation but the last commits exactly 4 steps (the parse's 4 batches are 80 records).
+    const run = await runOf(capped);
+    const steps = await env.DB.prepare("SELECT count(*) AS n FROM import_steps WHERE run_id = ?")
+      .bind(run.id)
+      .first<number>("n");
+    expect(steps).toBeGreaterThan(30);
+    expect(few.invocations).toBe(Math.ceil((steps as number) / 4));
+  });
+
   it("commits a step only where there is something to write", async () => {
     // 20 rows and a header in steps of 10 records: 3 parse steps, 1 check, 2 apply ranges (the
     // second takes the last 10 rows exactly, with no empty range after it) and finish. An upsert
