@@ -50,13 +50,21 @@ describe("import runs", () => {
   });
 
   it("ends an invocation on rows read from the file, or on its step cap", { timeout: 60_000 }, async () => {
-    // 200 rows in steps of 20: the parse reads 80 rows per invocation; the 10 apply ranges and
-    // the other steps cost no rows, so only the step cap can end an invocation after the parse.
+    // 200 rows in steps of 20: the parse reads 80 rows per invocation; the apply ranges (of 100
+    // rows) and the other steps cost no rows, so only the step cap can end an invocation after it.
     const s = await setup();
     const generous = await receive(s, "a.csv", bigFile(200));
-    const { invocations } = await runToEnd(s, generous, { batchRows: 20, sliceRows: 80, maxSteps: 100 });
-    expect((await runOf(generous)).status).toBe("applied");
+    const opts = { batchRows: 20, sliceRows: 80, applyRows: 100, maxSteps: 100 };
+    const { invocations } = await runToEnd(s, generous, opts);
     expect(invocations).toBe(3);
+    // The same as with apply ranges as small as the parse's steps, one step per invocation.
+    const control = await setup();
+    const same = await receive(control, "a.csv", bigFile(200));
+    await runToEnd(control, same, { batchRows: 20, sliceRows: 20 });
+    const done = await outcome(s, generous);
+    expect(done.status).toBe("applied");
+    expect(done.people.length).toBeGreaterThan(190);
+    expect(done).toEqual(await outcome(control, same));
 
     const other = await setup();
     const capped = await receive(other, "a.csv", bigFile(200));

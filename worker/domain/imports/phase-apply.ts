@@ -6,17 +6,17 @@ import { type Checkpoint, commitStep, moveOn, type Phase, type RunContext } from
 const END = Number.MAX_SAFE_INTEGER;
 
 /**
- * The last row number of the next `batchRows` rows to apply after `cursor`, or END when no row
+ * The last row number of the next `rows` rows to apply after `cursor`, or END when no row
  * follows them: the range that takes the last rows is also the last step, even when they are
- * exactly `batchRows`.
+ * exactly `rows`.
  */
-async function rangeEnd(d1: D1Database, runId: string, cursor: number, batchRows: number) {
+async function rangeEnd(d1: D1Database, runId: string, cursor: number, rows: number) {
   const { results } = await d1
     .prepare(
       `SELECT row_number FROM import_rows WHERE run_id = ? AND row_number > ? AND action IN ('create', 'update')
        ORDER BY row_number LIMIT 2 OFFSET ?`,
     )
-    .bind(runId, cursor, batchRows - 1)
+    .bind(runId, cursor, rows - 1)
     .all<{ row_number: number }>();
   return results.length === 2 ? (results[0] as { row_number: number }).row_number : END;
 }
@@ -37,7 +37,7 @@ export async function rangePhase(
 ): Promise<StepOutcome> {
   const d1 = deps.db.$client;
   const from = ctx.checkpoint.cursor;
-  const to = await rangeEnd(d1, ctx.run.id, from, opts.batchRows);
+  const to = await rangeEnd(d1, ctx.run.id, from, opts.applyRows ?? opts.batchRows);
   const args: ApplyArgs = {
     accountId: ctx.run.accountId,
     runId: ctx.run.id,
@@ -67,7 +67,7 @@ export async function approversPhase(deps: Deps, ctx: RunContext, kind: ImportKi
   return moveOn(ctx, "deactivate");
 }
 
-/** Full sync: deactivates records absent from the file, `batchRows` at a time (nothing to do under upsert). */
+/** Full sync: deactivates records absent from the file, `applyRows` at a time (nothing to do under upsert). */
 export async function deactivatePhase(
   deps: Deps,
   ctx: RunContext,
@@ -76,17 +76,18 @@ export async function deactivatePhase(
 ): Promise<StepOutcome> {
   if (ctx.delivery.syncMode !== "full_sync") return moveOn(ctx, "finish");
   const d1 = deps.db.$client;
+  const rows = opts.applyRows ?? opts.batchRows;
   const checkpoint: Checkpoint = { ...ctx.checkpoint, seq: ctx.checkpoint.seq + 1 };
   const remaining = await d1
     .prepare(`SELECT count(*) AS n FROM (${kind.absentIdsSql} LIMIT ?3)`)
-    .bind(ctx.run.accountId, ctx.run.id, opts.batchRows + 1)
+    .bind(ctx.run.accountId, ctx.run.id, rows + 1)
     .first<{ n: number }>();
   const writes = [
     d1
       .prepare(`UPDATE ${kind.tableName} SET active = 0, updated_at = ?4 WHERE id IN (${kind.absentIdsSql} LIMIT ?3)`)
-      .bind(ctx.run.accountId, ctx.run.id, opts.batchRows, deps.now()),
+      .bind(ctx.run.accountId, ctx.run.id, rows, deps.now()),
   ];
-  if ((remaining?.n ?? 0) <= opts.batchRows) checkpoint.phase = "finish";
+  if ((remaining?.n ?? 0) <= rows) checkpoint.phase = "finish";
   const ok = await commitStep(deps, ctx, writes, { checkpoint, counts: ctx.counts });
   return { rows: 0, stopped: !ok };
 }

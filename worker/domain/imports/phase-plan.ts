@@ -2,7 +2,7 @@ import type { Deps } from "../deps.ts";
 import { keyColumn } from "./columns.ts";
 import { statementsIn } from "./d1-bulk.ts";
 import { quoteFromFile, rejectFile } from "./header.ts";
-import type { ImportKind, PlanRow } from "./kinds.ts";
+import type { ImportKind } from "./kinds.ts";
 import type { StepOutcome } from "./phase-parse.ts";
 import type { RowValues } from "./row-validator.ts";
 import { type Checkpoint, type Counts, commitStep, moveOn, type RunContext } from "./run-state.ts";
@@ -32,9 +32,8 @@ export async function planBatch(
   staged: StagedRow[],
   counts: Counts,
 ): Promise<RowError[]> {
-  const rows: PlanRow[] = staged
-    .filter((r) => r.action === "pending")
-    .map((r) => ({ rowNumber: r.rowNumber, key: r.key, values: r.values }));
+  // A staged row serves as the kind's PlanRow; its action is decided in place.
+  const rows: StagedRow[] = staged.filter((r) => r.action === "pending");
   const [existing, check] = await Promise.all([
     kind.loadExisting(
       d1,
@@ -43,28 +42,26 @@ export async function planBatch(
     ),
     kind.prepareChecks(d1, accountId, rows),
   ]);
-  const decided = new Map<number, StagedRow["action"]>();
   const errors: RowError[] = [];
   for (const row of rows) {
     const before = existing.get(row.key);
     const merged = { ...(before?.values ?? kind.defaults), ...row.values };
     const rowErrors = check(row, merged, before);
     if (rowErrors.length) {
-      errors.push(...rowErrors);
-      decided.set(row.rowNumber, "error");
+      for (const e of rowErrors) errors.push(e);
+      row.action = "error";
       counts.skipped++;
     } else if (!before) {
-      decided.set(row.rowNumber, "create");
+      row.action = "create";
       counts.created++;
     } else if (differs(kind, kind.effective(merged, today), before.values)) {
-      decided.set(row.rowNumber, "update");
+      row.action = "update";
       counts.updated++;
     } else {
-      decided.set(row.rowNumber, "unchanged");
+      row.action = "unchanged";
       counts.unchanged++;
     }
   }
-  for (const row of staged) row.action = decided.get(row.rowNumber) ?? row.action;
   return errors;
 }
 

@@ -132,7 +132,11 @@ export function rowValidator(table: ColumnTable, columns: readonly (ColumnDef | 
       return { ok: false, key: keyOk ? (values[keyCol.id] as string) : null, errors };
     }
     const key = values[keyCol.id] as string;
-    const crossErrors = rules.map((rule) => rule(values, key)).filter((e): e is CellError => e !== null);
+    const crossErrors: CellError[] = [];
+    for (const rule of rules) {
+      const error = rule(values, key);
+      if (error) crossErrors.push(error);
+    }
     return crossErrors.length ? { ok: false, key, errors: crossErrors } : { ok: true, key, values };
   };
 }
