@@ -50,14 +50,14 @@ describe("import runs", () => {
   });
 
   it("ends an invocation on rows read from the file, or on its step cap", { timeout: 60_000 }, async () => {
-    // 200 rows in steps of 20: the parse reads 80 rows per invocation; the apply ranges (of 100
-    // rows) and the other steps cost no rows, so only the step cap can end an invocation after it.
+    // 200 rows in steps of 20: the parse reads 80 rows per invocation; the apply ranges and the
+    // other steps cost no rows, so only the step cap can end an invocation after it.
     const s = await setup();
     const generous = await receive(s, "a.csv", bigFile(200));
-    const opts = { batchRows: 20, sliceRows: 80, applyRows: 100, maxSteps: 100 };
+    const opts = { batchRows: 20, sliceRows: 80, maxSteps: 100 };
     const { invocations } = await runToEnd(s, generous, opts);
     expect(invocations).toBe(3);
-    // The same as with apply ranges as small as the parse's steps, one step per invocation.
+    // The same as with one step per invocation.
     const control = await setup();
     const same = await receive(control, "a.csv", bigFile(200));
     await runToEnd(control, same, { batchRows: 20, sliceRows: 20 });

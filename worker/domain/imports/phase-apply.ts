@@ -37,7 +37,7 @@ export async function rangePhase(
 ): Promise<StepOutcome> {
   const d1 = deps.db.$client;
   const from = ctx.checkpoint.cursor;
-  const to = await rangeEnd(d1, ctx.run.id, from, opts.applyRows ?? opts.batchRows);
+  const to = await rangeEnd(d1, ctx.run.id, from, opts.batchRows);
   const args: ApplyArgs = {
     accountId: ctx.run.accountId,
     runId: ctx.run.id,
@@ -67,7 +67,7 @@ export async function approversPhase(deps: Deps, ctx: RunContext, kind: ImportKi
   return moveOn(ctx, "deactivate");
 }
 
-/** Full sync: deactivates records absent from the file, `applyRows` at a time (nothing to do under upsert). */
+/** Full sync: deactivates records absent from the file, `batchRows` at a time (nothing to do under upsert). */
 export async function deactivatePhase(
   deps: Deps,
   ctx: RunContext,
@@ -76,7 +76,7 @@ export async function deactivatePhase(
 ): Promise<StepOutcome> {
   if (ctx.delivery.syncMode !== "full_sync") return moveOn(ctx, "finish");
   const d1 = deps.db.$client;
-  const rows = opts.applyRows ?? opts.batchRows;
+  const rows = opts.batchRows;
   const checkpoint: Checkpoint = { ...ctx.checkpoint, seq: ctx.checkpoint.seq + 1 };
   const remaining = await d1
     .prepare(`SELECT count(*) AS n FROM (${kind.absentIdsSql} LIMIT ?3)`)

@@ -24,11 +24,6 @@ export interface SliceOptions {
   /** Rows read from the file per invocation (the Worker's CPU and memory) before a continuation message. */
   sliceRows: number;
   /**
-   * Rows per step of the phases that work from staging (apply, approvers, deactivate): a few SQL
-   * statements whatever the size, so larger than a parse step. Defaults to `batchRows`.
-   */
-  applyRows?: number;
-  /**
    * Steps per invocation before a continuation message (D1 queries per invocation). Defaults to
    * `sliceRows / batchRows`: every step then costs as much as a step of the parse.
    */

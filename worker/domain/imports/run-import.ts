@@ -22,7 +22,7 @@ export const MAX_FILE_BYTES = 512 * 1024 * 1024;
  * their queries bound them: 80 steps of at most ~10 statements each stay under
  * the 1,000 queries an invocation may make.
  */
-export const DEFAULT_SLICES: SliceOptions = { batchRows: 5000, sliceRows: 50_000, applyRows: 20_000, maxSteps: 80 };
+export const DEFAULT_SLICES: SliceOptions = { batchRows: 5000, sliceRows: 50_000, maxSteps: 80 };
 
 export interface RunOptions extends SliceOptions {
   /** Test hook: called after every committed step; throwing simulates a crash. */
