@@ -73,6 +73,21 @@ async function approve(s: Setup, fileId: string) {
   expect((await runOf(fileId)).status).toBe("applied");
 }
 
+/**
+ * The same held full sync in two tenants; in one, its staged rows are put back in the old form and
+ * migration 0006 is run. Both are then approved and applied: the tenants to compare.
+ */
+async function approvedBothWays(kind: ImportKind, first: string, second: string) {
+  const delivery = kind === usersKind ? "user_sync" : "project_sync";
+  const control = await held(delivery, first, second);
+  const migrated = await held(delivery, first, second);
+  await stageAsObjects(kind, migrated.fileId);
+  for (const sql of slotsMigration()) await env.DB.prepare(sql).run();
+  await approve(control.s, control.fileId);
+  await approve(migrated.s, migrated.fileId);
+  return { control: control.s, migrated: migrated.s };
+}
+
 describe("migration 0006 (staged data as slots)", () => {
   it("rewrites the rows of a held User Sync so that approving it applies the same", async () => {
     const everyone = Array.from({ length: 10 }, (_, i) => `u${i}@example.com,U,${i},E${i},Sales,CC1,,Claimant,Yes,`);
@@ -84,16 +99,11 @@ describe("migration 0006 (staged data as slots)", () => {
       "u0@example.com,,,,,Approver,No,\n" +
       "u1@example.com,Uma,,Sales,u0@example.com,,Yes,\n" +
       "new@example.com,New,Person,Ops,u1@example.com,Finance,Yes,2999-01-31\n";
-    const control = await held("user_sync", first, second);
-    const migrated = await held("user_sync", first, second);
-    await stageAsObjects(usersKind, migrated.fileId);
-    for (const sql of slotsMigration()) await env.DB.prepare(sql).run();
-    await approve(control.s, control.fileId);
-    await approve(migrated.s, migrated.fileId);
+    const { control, migrated } = await approvedBothWays(usersKind, first, second);
 
     const imported = async (s: Setup) =>
       (await peopleOf(s.t.accountId)).filter((p) => String(p.email).endsWith("@example.com"));
-    const expected = await imported(control.s);
+    const expected = await imported(control);
     expect(expected.find((p) => p.email === "u0@example.com")).toMatchObject({
       department: null,
       role: "approver",
@@ -109,21 +119,16 @@ describe("migration 0006 (staged data as slots)", () => {
       leave_date: "2999-01-31",
       approver: "u1@example.com",
     });
-    expect(await imported(migrated.s)).toEqual(expected);
+    expect(await imported(migrated)).toEqual(expected);
   });
 
   it("rewrites the rows of a held Project Sync the same way", async () => {
     const all = Array.from({ length: 10 }, (_, i) => `P${i},Project ${i},Client,Yes,2026-01-01,2026-12-31,Yes`);
     const first = `Project Code,Project Name,Client,Active,Start Date,End Date,Billable\n${all.join("\n")}\n`;
     const second = "Project Code,Client,End Date,Billable\nP0,,2027-06-30,No\nP1,Acme,,Yes\n";
-    const control = await held("project_sync", first, second);
-    const migrated = await held("project_sync", first, second);
-    await stageAsObjects(projectsKind, migrated.fileId);
-    for (const sql of slotsMigration()) await env.DB.prepare(sql).run();
-    await approve(control.s, control.fileId);
-    await approve(migrated.s, migrated.fileId);
+    const { control, migrated } = await approvedBothWays(projectsKind, first, second);
 
-    const expected = await projectsOf(control.s.t.accountId);
+    const expected = await projectsOf(control.t.accountId);
     expect(expected.find((p) => p.code === "P0")).toMatchObject({
       client: null,
       end_date: "2027-06-30",
@@ -131,6 +136,6 @@ describe("migration 0006 (staged data as slots)", () => {
       start_date: "2026-01-01",
     });
     expect(expected.find((p) => p.code === "P1")).toMatchObject({ client: "Acme", end_date: null, active: 1 });
-    expect(await projectsOf(migrated.s.t.accountId)).toEqual(expected);
+    expect(await projectsOf(migrated.t.accountId)).toEqual(expected);
   });
 });
