@@ -24,8 +24,8 @@ export interface StagedRow {
 
 /**
  * How a staged row's values are stored: `import_rows.data` is a JSON array with one slot per
- * column id of `slots` (the kind's `stagedColumns`), not an object keyed by id: SQLite stages it
- * about twice as fast, and it is half the size. A slot holds the value, `null` when the row does
+ * column id of `slots` (the kind's `staged`), not an object keyed by id: SQLite stages it
+ * about twice as fast, and it is about half the size. A slot holds the value, `null` when the row does
  * not give the column (the stored value is kept), or `""` when a blank cell clears it (a value is
  * trimmed and never empty). Trailing `null`s are left out.
  *
