@@ -54,13 +54,13 @@ export function cellSchema(col: ColumnDef): z.ZodType<string | boolean> {
 type CellResult = { ok: true; value: string | boolean } | { ok: false; reason: string };
 type CellParser = (cell: string) => CellResult;
 
-/** Distinct cells remembered per column of a file. */
+/** Distinct cells remembered per column by one validator (one step of a file). */
 const REMEMBERED_CELLS = 1000;
 
 /**
  * Parses cells with `schema`, remembering the outcome for the first REMEMBERED_CELLS distinct
  * cells: columns such as Role, Active or Department repeat a few values on every row, and zod
- * then runs once per value rather than once per row.
+ * then runs once per value and step rather than once per row.
  */
 function cellParser(schema: z.ZodType<string | boolean>): CellParser {
   const seen = new Map<string, CellResult>();
