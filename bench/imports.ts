@@ -201,6 +201,12 @@ function describe(r: Response | Error): string {
 
 const fmt = (n: number) => Math.round(n).toLocaleString("en");
 
+/** The phases the poller saw, with when it first saw each (ms after the 202): `parse@1,096 done@3,482`. */
+const phaseList = (imp: ImportResult) =>
+  Object.entries(imp.phases)
+    .map(([p, ms]) => `${p}@${fmt(ms)}`)
+    .join(" ");
+
 export async function importRows(sizes = importSizes()): Promise<Row[]> {
   log("import row: starting a fresh stack");
   const s = await startImportStack();
@@ -220,8 +226,8 @@ export async function importRows(sizes = importSizes()): Promise<Row[]> {
     const rows: Row[] = [];
     const references: Row[] = [];
     for (const n of sizes) {
-      // Interleaved pairs (floor, then import) and the median of their ratios: this machine's speed
-      // drifts by ±20% between runs a minute apart, and one pair makes the verdict a coin toss.
+      // Interleaved pairs (floor, then import) and the median of their ratios: this machine's D1
+      // speed drifts by ±20% from one run to the next, and one pair makes the verdict a coin toss.
       const reps = n >= 1_000_000 ? 1 : importReps();
       const pairs: { floor: FloorResult; imp: ImportResult; importMs: number; ratio: number }[] = [];
       let memory: ReturnType<ReturnType<typeof sampleGrowth>["stop"]> = null;
@@ -241,9 +247,7 @@ export async function importRows(sizes = importSizes()): Promise<Row[]> {
         // delivery and polling, shown beside it.
         const importMs = imp.runMs ?? imp.ms;
         const ratio = floor.ms / importMs;
-        const phases = Object.entries(imp.phases)
-          .map(([p, ms]) => `${p}@${fmt(ms)}`)
-          .join(" ");
+        const phases = phaseList(imp);
         log(
           `import row: ${fmt(n)} rows: import ${fmt(importMs)} ms (202 → applied ${fmt(imp.ms)} ms; ` +
             `upload ${fmt(imp.uploadMs)} ms; phases first seen ${phases}; counts ${JSON.stringify(imp.counts)}), ` +
@@ -256,9 +260,7 @@ export async function importRows(sizes = importSizes()): Promise<Row[]> {
       const floorRps = n / (floor.ms / 1000);
       const importRps = n / (importMs / 1000);
       const wallRatio = floor.ms / imp.ms;
-      const phases = Object.entries(imp.phases)
-        .map(([p, ms]) => `${p}@${fmt(ms)}`)
-        .join(" ");
+      const phases = phaseList(imp);
       const allCreated = pairs.every((p) => p.imp.counts.created === n);
       rows.push({
         id: sizes.length > 1 ? `7${String.fromCharCode(97 + rows.length)}` : "7",
